@@ -1,0 +1,3 @@
+//! Woodpecker CI → DORA recovery metrics, as a Grafana data-source plugin.
+
+pub mod domain;
