@@ -1,0 +1,337 @@
+//! The built-in demo history: a deterministic, seeded Woodpecker history of
+//! a few repos over the last 180 days, so every query type works with no
+//! server. Same seed and `now` give the same pipelines.
+
+use crate::domain::{Event, Pipeline, Status};
+
+pub const DEMO_DAYS: i64 = 180;
+const SEED: u64 = 0x5eed_d0a4;
+const DAY: i64 = 86_400;
+
+/// One demo repository and its pipelines, oldest first.
+#[derive(Clone, Debug)]
+pub struct DemoRepo {
+    pub id: i64,
+    pub full_name: &'static str,
+    pub pipelines: Vec<Pipeline>,
+}
+
+/// How one repo deploys: which event, to which environments, how often.
+struct Profile {
+    full_name: &'static str,
+    event: Event,
+    /// (deploy_to, mean hours between deploys); `deploy_to` empty for
+    /// push-to-main deploys.
+    targets: &'static [(&'static str, f64)],
+    failure_rate: f64,
+    /// Non-deploy CI pipelines (push/pull_request) per day.
+    ci_per_day: f64,
+    /// Ends with an unrecovered failed deploy a day ago (an open incident).
+    ends_open: bool,
+    /// Has a deploy running right now.
+    running_now: bool,
+}
+
+const PROFILES: [Profile; 5] = [
+    Profile {
+        full_name: "acme/api",
+        event: Event::Deployment,
+        targets: &[("production", 20.0), ("staging", 7.0)],
+        failure_rate: 0.14,
+        ci_per_day: 6.0,
+        ends_open: false,
+        running_now: true,
+    },
+    Profile {
+        full_name: "acme/web",
+        event: Event::Deployment,
+        targets: &[("production", 30.0), ("staging", 10.0)],
+        failure_rate: 0.10,
+        ci_per_day: 4.0,
+        ends_open: false,
+        running_now: false,
+    },
+    Profile {
+        full_name: "acme/payments",
+        event: Event::Push,
+        targets: &[("", 36.0)],
+        failure_rate: 0.18,
+        ci_per_day: 2.0,
+        ends_open: false,
+        running_now: false,
+    },
+    Profile {
+        full_name: "acme/mobile-backend",
+        event: Event::Deployment,
+        targets: &[("production", 60.0)],
+        failure_rate: 0.22,
+        ci_per_day: 2.0,
+        ends_open: true,
+        running_now: false,
+    },
+    Profile {
+        full_name: "acme/docs",
+        event: Event::Push,
+        targets: &[],
+        failure_rate: 0.0,
+        ci_per_day: 1.5,
+        ends_open: false,
+        running_now: false,
+    },
+];
+
+/// The demo history as of `now` (Unix seconds).
+pub fn demo_history(now: i64) -> Vec<DemoRepo> {
+    let mut rng = SplitMix(SEED);
+    PROFILES
+        .iter()
+        .enumerate()
+        .map(|(i, p)| DemoRepo {
+            id: i as i64 + 1,
+            full_name: p.full_name,
+            pipelines: repo_pipelines(p, now, &mut rng),
+        })
+        .collect()
+}
+
+/// A pipeline before it has its per-repo number.
+struct Draft {
+    status: Status,
+    event: Event,
+    branch: &'static str,
+    deploy_to: &'static str,
+    created: i64,
+    duration: i64,
+}
+
+fn repo_pipelines(p: &Profile, now: i64, rng: &mut SplitMix) -> Vec<Pipeline> {
+    let start = now - DEMO_DAYS * DAY;
+    let mut drafts = Vec::new();
+    for &(target, mean_hours) in p.targets {
+        deploys(p, target, mean_hours, start, now, rng, &mut drafts);
+    }
+    ci_pipelines(p, start, now, rng, &mut drafts);
+    drafts.sort_by_key(|d| d.created);
+    let mut pipelines: Vec<Pipeline> = drafts
+        .into_iter()
+        .enumerate()
+        .map(|(i, d)| {
+            let started = d.created + 5 + rng.below(40) as i64;
+            let unfinished = matches!(d.status, Status::Running | Status::Pending);
+            Pipeline {
+                number: i as u64 + 1,
+                status: d.status,
+                event: d.event,
+                branch: d.branch.to_string(),
+                deploy_to: d.deploy_to.to_string(),
+                created: d.created,
+                started: if d.status == Status::Pending {
+                    0
+                } else {
+                    started
+                },
+                finished: if unfinished { 0 } else { started + d.duration },
+            }
+        })
+        .collect();
+    // A pipeline can't finish in the future: the newest ones are still running.
+    for pl in pipelines.iter_mut().filter(|pl| pl.finished > now) {
+        pl.status = Status::Running;
+        pl.finished = 0;
+    }
+    pipelines
+}
+
+/// Deploys to one target: mostly successes, with failure chains that
+/// recover after minutes to days (a long tail), flaky re-runs, and a few
+/// killed or cancelled runs. The most recent chain of the riskiest target
+/// is left open.
+#[allow(clippy::too_many_arguments)]
+fn deploys(
+    p: &Profile,
+    target: &'static str,
+    mean_hours: f64,
+    start: i64,
+    now: i64,
+    rng: &mut SplitMix,
+    out: &mut Vec<Draft>,
+) {
+    let event = p.event;
+    let branch = "main";
+    let mut t = start + rng.below(DAY as u64) as i64;
+    let push = |out: &mut Vec<Draft>, status, created, duration| {
+        out.push(Draft {
+            status,
+            event,
+            branch,
+            deploy_to: target,
+            created,
+            duration,
+        })
+    };
+    let end = if p.ends_open { now - 2 * DAY } else { now };
+    while t < end {
+        let duration = 60 + rng.below(600) as i64;
+        let roll = rng.unit();
+        if roll < p.failure_rate {
+            // A failure chain: 1–4 failures, then a fix after a recovery time.
+            let chain = 1 + (rng.unit() * rng.unit() * 4.0) as i64;
+            let mut at = t;
+            for _ in 0..chain {
+                push(out, fail_status(rng), at, duration);
+                at += duration + recovery_secs(rng) / chain;
+            }
+            push(out, Status::Success, at, 60 + rng.below(300) as i64);
+            t = at;
+        } else if roll < p.failure_rate + 0.02 {
+            push(out, Status::Killed, t, duration / 2);
+        } else if roll < p.failure_rate + 0.04 {
+            push(out, Status::Canceled, t, 5);
+        } else {
+            push(out, Status::Success, t, duration);
+        }
+        t += (rng.exponential(mean_hours) * 3_600.0) as i64 + 600;
+    }
+    if p.ends_open {
+        push(out, Status::Failure, now - DAY, 300);
+        push(out, Status::Error, now - DAY / 2, 240);
+    }
+    if p.running_now {
+        push(out, Status::Running, now - 120, 0);
+    }
+}
+
+fn fail_status(rng: &mut SplitMix) -> Status {
+    if rng.unit() < 0.85 {
+        Status::Failure
+    } else {
+        Status::Error
+    }
+}
+
+/// Recovery times with the shape real teams see: some flaky re-runs
+/// (under five minutes), most within hours, a tail of days, and a few
+/// beyond the seven-day window.
+fn recovery_secs(rng: &mut SplitMix) -> i64 {
+    let r = rng.unit();
+    let minutes = if r < 0.15 {
+        1.0 + rng.unit() * 3.5
+    } else if r < 0.65 {
+        10.0 + rng.exponential(60.0)
+    } else if r < 0.93 {
+        180.0 + rng.exponential(900.0)
+    } else {
+        2.0 * 1440.0 + rng.unit() * 8.0 * 1440.0
+    };
+    (minutes * 60.0) as i64
+}
+
+fn ci_pipelines(p: &Profile, start: i64, now: i64, rng: &mut SplitMix, out: &mut Vec<Draft>) {
+    let mut t = start;
+    loop {
+        t += (rng.exponential(24.0 / p.ci_per_day) * 3_600.0) as i64 + 60;
+        if t >= now {
+            break;
+        }
+        let (event, branch) = if rng.unit() < 0.55 {
+            (Event::PullRequest, "feature")
+        } else {
+            (Event::Push, "main")
+        };
+        let status = match rng.unit() {
+            r if r < 0.80 => Status::Success,
+            r if r < 0.93 => Status::Failure,
+            r if r < 0.97 => Status::Canceled,
+            _ => Status::Skipped,
+        };
+        // Push-to-main pipelines of a push-deploying repo are its deploys;
+        // extra CI runs go to other branches so they don't count as deploys.
+        let branch = if p.event == Event::Push && !p.targets.is_empty() {
+            "develop"
+        } else {
+            branch
+        };
+        out.push(Draft {
+            status,
+            event,
+            branch,
+            deploy_to: "",
+            created: t,
+            duration: 120 + rng.below(900) as i64,
+        });
+    }
+}
+
+/// splitmix64: tiny, fast and good enough for demo data.
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in [0, 1).
+    fn unit(&mut self) -> f64 {
+        (self.next() >> 11) as f64 / (1u64 << 53) as f64
+    }
+
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+
+    fn exponential(&mut self, mean: f64) -> f64 {
+        -mean * (1.0 - self.unit()).ln()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const NOW: i64 = 1_790_000_000;
+
+    #[test]
+    fn same_now_same_history() {
+        let a = demo_history(NOW);
+        let b = demo_history(NOW);
+        assert_eq!(a.len(), b.len());
+        for (x, y) in a.iter().zip(&b) {
+            assert_eq!(x.pipelines, y.pipelines);
+        }
+    }
+
+    #[test]
+    fn history_is_rich_enough_to_exercise_every_rule() {
+        let repos = demo_history(NOW);
+        let all: Vec<&Pipeline> = repos.iter().flat_map(|r| &r.pipelines).collect();
+        assert!(all.iter().all(|p| p.created >= NOW - DEMO_DAYS * DAY - DAY));
+        assert!(all.iter().all(|p| p.finished <= NOW));
+        let count = |f: &dyn Fn(&Pipeline) -> bool| all.iter().filter(|p| f(p)).count();
+        assert!(count(&|p| p.event == Event::Deployment) > 200);
+        assert!(count(&|p| p.event == Event::Push && p.branch == "main") > 50);
+        assert!(count(&|p| p.status == Status::Killed) > 0);
+        assert!(count(&|p| p.status == Status::Error) > 0);
+        assert!(count(&|p| p.status == Status::Running && p.finished == 0) > 0);
+        let mobile = &repos[3].pipelines;
+        let last_deploys: Vec<Status> = mobile
+            .iter()
+            .rev()
+            .filter(|p| p.event == Event::Deployment)
+            .take(2)
+            .map(|p| p.status)
+            .collect();
+        assert_eq!(last_deploys, [Status::Error, Status::Failure]);
+        for r in &repos {
+            let numbers: Vec<u64> = r.pipelines.iter().map(|p| p.number).collect();
+            assert!(
+                numbers.windows(2).all(|w| w[1] == w[0] + 1),
+                "{}",
+                r.full_name
+            );
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! The recovery options a data source sets as defaults (`jsonData`) and a
+//! query may override. Both are read by the same code so they can't drift.
+
+use crate::domain::{Event, Status};
+
+use super::json_fields::{FieldError, JsonObject};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OpenIncidentsOption {
+    Exclude,
+    Censor,
+}
+
+/// Every field optional: `None` means "inherit".
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RecoveryOptions {
+    pub events: Option<Vec<Event>>,
+    pub branches: Option<Vec<String>>,
+    pub environments: Option<Vec<String>>,
+    pub failure_statuses: Option<Vec<Status>>,
+    pub window_days: Option<f64>,
+    pub flaky_minutes: Option<f64>,
+    pub min_sample: Option<u64>,
+    pub open_incidents: Option<OpenIncidentsOption>,
+}
+
+impl RecoveryOptions {
+    pub fn read(o: &JsonObject<'_>) -> Result<RecoveryOptions, FieldError> {
+        Ok(RecoveryOptions {
+            events: non_empty(parse_each(o, "events", parse_event)?),
+            branches: non_empty(o.strings("branches")?),
+            environments: non_empty(o.strings("environments")?),
+            failure_statuses: non_empty(parse_each(o, "failureStatuses", parse_failure_status)?),
+            window_days: o.opt_number("windowDays", 1.0 / 1440.0, 365.0)?,
+            flaky_minutes: o.opt_number("flakyMinutes", 0.0, 7.0 * 1440.0)?,
+            min_sample: o.opt_whole("minSample", 1, 1_000_000)?,
+            open_incidents: match o.opt_str("openIncidents")? {
+                None => None,
+                Some("exclude") => Some(OpenIncidentsOption::Exclude),
+                Some("censor") => Some(OpenIncidentsOption::Censor),
+                Some(other) => {
+                    return Err(FieldError::new(
+                        "openIncidents",
+                        format!("must be \"exclude\" or \"censor\", got {other:?}"),
+                    ))
+                }
+            },
+        })
+    }
+
+    /// Fills every unset field from `fallback` (query over data source).
+    pub fn or(self, fallback: &RecoveryOptions) -> RecoveryOptions {
+        RecoveryOptions {
+            events: self.events.or_else(|| fallback.events.clone()),
+            branches: self.branches.or_else(|| fallback.branches.clone()),
+            environments: self.environments.or_else(|| fallback.environments.clone()),
+            failure_statuses: self
+                .failure_statuses
+                .or_else(|| fallback.failure_statuses.clone()),
+            window_days: self.window_days.or(fallback.window_days),
+            flaky_minutes: self.flaky_minutes.or(fallback.flaky_minutes),
+            min_sample: self.min_sample.or(fallback.min_sample),
+            open_incidents: self.open_incidents.or(fallback.open_incidents),
+        }
+    }
+}
+
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
+}
+
+fn parse_each<T>(
+    o: &JsonObject<'_>,
+    key: &str,
+    parse: fn(&str) -> Result<T, String>,
+) -> Result<Vec<T>, FieldError> {
+    o.strings(key)?
+        .iter()
+        .map(|s| parse(s).map_err(|m| FieldError::new(key, m)))
+        .collect()
+}
+
+fn parse_event(s: &str) -> Result<Event, String> {
+    match Event::parse(s) {
+        Event::Other => Err(format!(
+            "has an unknown event {s:?}; expected any of {}",
+            names(Event::ALL.iter().map(|e| e.as_str()))
+        )),
+        e => Ok(e),
+    }
+}
+
+fn parse_failure_status(s: &str) -> Result<Status, String> {
+    match Status::parse(s) {
+        Status::Other | Status::Success => Err(format!(
+            "has {s:?}, which cannot mean a failed deploy; expected any of {}",
+            names(FAILURE_CANDIDATES.iter().map(|s| s.as_str()))
+        )),
+        st => Ok(st),
+    }
+}
+
+/// Statuses a user may count as a failed deploy.
+pub const FAILURE_CANDIDATES: [Status; 6] = [
+    Status::Failure,
+    Status::Error,
+    Status::Killed,
+    Status::Canceled,
+    Status::Declined,
+    Status::Blocked,
+];
+
+fn names<'a>(it: impl Iterator<Item = &'a str>) -> String {
+    it.collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn read(v: serde_json::Value) -> Result<RecoveryOptions, FieldError> {
+        RecoveryOptions::read(&JsonObject::new(&v, "query").unwrap())
+    }
+
+    #[test]
+    fn reads_every_option() {
+        let o = read(json!({
+            "events": ["deployment", "push"], "branches": ["main"], "environments": ["prod"],
+            "failureStatuses": ["failure", "killed"], "windowDays": 3, "flakyMinutes": 0,
+            "minSample": 10, "openIncidents": "censor"
+        }))
+        .unwrap();
+        assert_eq!(o.events, Some(vec![Event::Deployment, Event::Push]));
+        assert_eq!(
+            o.failure_statuses,
+            Some(vec![Status::Failure, Status::Killed])
+        );
+        assert_eq!(o.window_days, Some(3.0));
+        assert_eq!(o.flaky_minutes, Some(0.0));
+        assert_eq!(o.min_sample, Some(10));
+        assert_eq!(o.open_incidents, Some(OpenIncidentsOption::Censor));
+    }
+
+    #[test]
+    fn query_overrides_data_source_field_by_field() {
+        let ds = read(json!({"windowDays": 3, "events": ["push"]})).unwrap();
+        let q = read(json!({"windowDays": 1, "events": []})).unwrap();
+        let merged = q.or(&ds);
+        assert_eq!(merged.window_days, Some(1.0));
+        assert_eq!(merged.events, Some(vec![Event::Push]));
+    }
+
+    #[test]
+    fn bad_values_name_their_field() {
+        for (v, field) in [
+            (json!({"events": ["deploy"]}), "events"),
+            (json!({"failureStatuses": ["success"]}), "failureStatuses"),
+            (json!({"windowDays": 0}), "windowDays"),
+            (json!({"windowDays": -3}), "windowDays"),
+            (json!({"windowDays": 1e300}), "windowDays"),
+            (json!({"flakyMinutes": -1}), "flakyMinutes"),
+            (json!({"minSample": 0}), "minSample"),
+            (json!({"openIncidents": "ignore"}), "openIncidents"),
+        ] {
+            assert_eq!(read(v.clone()).unwrap_err().field, field, "{v}");
+        }
+    }
+}
