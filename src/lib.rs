@@ -3,3 +3,4 @@
 pub mod demo;
 pub mod domain;
 pub mod plugin;
+pub mod woodpecker;

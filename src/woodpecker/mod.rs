@@ -1,0 +1,20 @@
+//! Woodpecker CI REST client and per-data-source pipeline cache.
+//! No Grafana types here.
+
+mod cache;
+mod client;
+mod config;
+mod counters;
+mod error;
+mod model;
+mod paging;
+mod retry;
+mod version;
+
+pub use cache::{HistoryNeed, PipelineCache, RepoHistory};
+pub use client::{PageQuery, PipelinePage, WoodpeckerClient, PER_PAGE};
+pub use config::{CacheConfig, ClientConfig, Token};
+pub use counters::Counters;
+pub use error::{Error, ErrorKind};
+pub use model::Repo;
+pub use version::ServerVersion;

@@ -1,0 +1,144 @@
+//! Wire types: only the fields the client needs. Person fields (author,
+//! sender, emails, avatars) are deliberately not declared, so serde skips
+//! them. Both the 3.x (`created`) and the 2.x (`created_at`) time names are
+//! declared as separate optional fields, so a payload carrying both never
+//! trips serde's duplicate-field check.
+
+use serde::{Deserialize, Deserializer};
+
+use crate::domain::{Event, Pipeline, Status};
+
+/// A repository as the cache and the plugin see it.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct Repo {
+    /// Woodpecker's repo id (used in every `/api/repos/{id}` URL).
+    pub id: i64,
+    pub full_name: String,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WireRepo {
+    pub id: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub full_name: String,
+}
+
+impl From<WireRepo> for Repo {
+    fn from(w: WireRepo) -> Repo {
+        Repo {
+            id: w.id,
+            full_name: w.full_name,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WireVersion {
+    pub version: String,
+}
+
+/// `/api/user`: only the login is read (never the email or avatar).
+#[derive(Deserialize)]
+pub(crate) struct WireUser {
+    #[serde(default, deserialize_with = "null_default")]
+    #[allow(dead_code)]
+    pub login: String,
+}
+
+/// One element of `GET /api/repos/{id}/pipelines`.
+#[derive(Deserialize)]
+pub(crate) struct WirePipeline {
+    pub number: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub event: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub branch: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub deploy_to: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub created: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub created_at: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub started: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub started_at: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub finished: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub finished_at: i64,
+}
+
+fn pick(v3: i64, v2: i64) -> i64 {
+    if v3 != 0 {
+        v3
+    } else {
+        v2
+    }
+}
+
+impl WirePipeline {
+    /// `None` for a row without a usable number (never seen in practice).
+    pub fn into_domain(self) -> Option<Pipeline> {
+        let number = u64::try_from(self.number).ok().filter(|n| *n > 0)?;
+        Some(Pipeline {
+            number,
+            status: Status::parse(&self.status),
+            event: Event::parse(&self.event),
+            branch: self.branch,
+            deploy_to: self.deploy_to,
+            created: pick(self.created, self.created_at).max(0),
+            started: pick(self.started, self.started_at).max(0),
+            finished: pick(self.finished, self.finished_at).max(0),
+        })
+    }
+}
+
+/// Treats JSON `null` like a missing field.
+fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de> + Default,
+{
+    Ok(Option::<T>::deserialize(d)?.unwrap_or_default())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_v3_and_v2_names_nulls_and_unknowns() {
+        let v3 = r#"[{"id":1,"number":318,"author":"alice","author_email":"a@x","event":"deployment",
+            "event_reason":null,"status":"failure","errors":null,"created":10,"updated":12,
+            "started":11,"finished":13,"deploy_to":"production","branch":"main","brand_new":{"x":1}}]"#;
+        let v2 = r#"[{"id":1,"number":7,"event":"push","status":"success","created_at":10,
+            "started_at":11,"finished_at":13,"deploy_to":"","branch":"dev","error":""}]"#;
+        let odd = r#"[{"id":1,"number":8,"event":"merge_group","status":"exploded","branch":null,
+            "created":5,"created_at":6,"finished":0}]"#;
+        let p: Vec<WirePipeline> = serde_json::from_str(v3).unwrap();
+        let p = p.into_iter().next().unwrap().into_domain().unwrap();
+        assert_eq!((p.number, p.event, p.status), (318, Event::Deployment, Status::Failure));
+        assert_eq!((p.created, p.started, p.finished), (10, 11, 13));
+        assert_eq!(p.deploy_to, "production");
+        let p: Vec<WirePipeline> = serde_json::from_str(v2).unwrap();
+        let p = p.into_iter().next().unwrap().into_domain().unwrap();
+        assert_eq!((p.created, p.started, p.finished), (10, 11, 13));
+        let p: Vec<WirePipeline> = serde_json::from_str(odd).unwrap();
+        let p = p.into_iter().next().unwrap().into_domain().unwrap();
+        assert_eq!((p.event, p.status, p.created), (Event::Other, Status::Other, 5));
+        assert!(!p.is_finished());
+        assert_eq!(p.branch, "");
+    }
+
+    #[test]
+    fn repo_ignores_everything_but_id_and_name() {
+        let r: WireRepo = serde_json::from_str(
+            r#"{"id":42,"owner":"acme","name":"api","full_name":"acme/api","trusted":true,"avatar_url":"x"}"#,
+        )
+        .unwrap();
+        assert_eq!(Repo::from(r), Repo { id: 42, full_name: "acme/api".into() });
+    }
+}
