@@ -1,3 +1,38 @@
-fn main() {
-    println!("woodpecker-dora: under construction");
+//! Started by Grafana with no arguments: the plugin. Started with a
+//! subcommand: the `report` tool.
+
+use woodpecker_dora::cli::{args, report};
+use woodpecker_dora::plugin::server::{serve, Backend};
+
+#[tokio::main]
+async fn main() {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.is_empty() {
+        if let Err(e) = serve(Backend::default()).await {
+            eprintln!("woodpecker-dora: {e}");
+            std::process::exit(1);
+        }
+        return;
+    }
+    let code = match args::parse(&argv) {
+        Ok(args::Command::Help) => {
+            print!("{}", args::USAGE);
+            0
+        }
+        Ok(args::Command::Report(r)) => {
+            let mut stdout = std::io::stdout().lock();
+            match report::run(r, &mut stdout).await {
+                Ok(()) => 0,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    1
+                }
+            }
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            2
+        }
+    };
+    std::process::exit(code);
 }

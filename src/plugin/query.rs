@@ -3,9 +3,9 @@
 
 use serde_json::Value;
 
-use super::duration::parse_duration;
-use super::json_fields::{FieldError, JsonObject};
-use super::options::RecoveryOptions;
+use crate::input::duration::parse_duration;
+use crate::input::json_fields::{FieldError, JsonObject};
+use crate::input::options::RecoveryOptions;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum QueryType {

@@ -1,15 +1,9 @@
 //! The recovery options a data source sets as defaults (`jsonData`) and a
 //! query may override. Both are read by the same code so they can't drift.
 
-use crate::domain::{Event, Status};
+use crate::domain::{DeployFilter, Event, OpenIncidents, RecoverySettings, Status};
 
 use super::json_fields::{FieldError, JsonObject};
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum OpenIncidentsOption {
-    Exclude,
-    Censor,
-}
 
 /// Every field optional: `None` means "inherit".
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -21,7 +15,7 @@ pub struct RecoveryOptions {
     pub window_days: Option<f64>,
     pub flaky_minutes: Option<f64>,
     pub min_sample: Option<u64>,
-    pub open_incidents: Option<OpenIncidentsOption>,
+    pub open_incidents: Option<OpenIncidents>,
 }
 
 impl RecoveryOptions {
@@ -36,8 +30,8 @@ impl RecoveryOptions {
             min_sample: o.opt_whole("minSample", 1, 1_000_000)?,
             open_incidents: match o.opt_str("openIncidents")? {
                 None => None,
-                Some("exclude") => Some(OpenIncidentsOption::Exclude),
-                Some("censor") => Some(OpenIncidentsOption::Censor),
+                Some("exclude") => Some(OpenIncidents::Exclude),
+                Some("censor") => Some(OpenIncidents::Censor),
                 Some(other) => {
                     return Err(FieldError::new(
                         "openIncidents",
@@ -62,6 +56,32 @@ impl RecoveryOptions {
             min_sample: self.min_sample.or(fallback.min_sample),
             open_incidents: self.open_incidents.or(fallback.open_incidents),
         }
+    }
+}
+
+impl RecoveryOptions {
+    /// The engine's filter and settings: every unset option takes the
+    /// engine's documented default.
+    pub fn resolve(self) -> (DeployFilter, RecoverySettings) {
+        let f = DeployFilter::default();
+        let s = RecoverySettings::default();
+        let filter = DeployFilter {
+            events: self.events.unwrap_or(f.events),
+            branches: self.branches.unwrap_or(f.branches),
+            environments: self.environments.unwrap_or(f.environments),
+        };
+        let settings = RecoverySettings {
+            failure_statuses: self.failure_statuses.unwrap_or(s.failure_statuses),
+            window_secs: self
+                .window_days
+                .map_or(s.window_secs, |d| (d * 86_400.0).round() as i64),
+            flaky_secs: self
+                .flaky_minutes
+                .map_or(s.flaky_secs, |m| (m * 60.0).round() as i64),
+            min_sample: self.min_sample.map_or(s.min_sample, |n| n as usize),
+            open_incidents: self.open_incidents.unwrap_or(s.open_incidents),
+        };
+        (filter, settings)
     }
 }
 
@@ -139,7 +159,7 @@ mod tests {
         assert_eq!(o.window_days, Some(3.0));
         assert_eq!(o.flaky_minutes, Some(0.0));
         assert_eq!(o.min_sample, Some(10));
-        assert_eq!(o.open_incidents, Some(OpenIncidentsOption::Censor));
+        assert_eq!(o.open_incidents, Some(OpenIncidents::Censor));
     }
 
     #[test]

@@ -1,0 +1,366 @@
+//! `report`: the summary and the incidents table in a terminal, as JSON or
+//! as CSV, from the demo history, a JSON-lines export or a live server.
+
+use std::io::Write;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::{json, Value};
+
+use super::args::{Format, ReportArgs, SourceArg};
+use crate::analysis::{self, Analysis, Notice, Scope};
+use crate::domain::{self, IncidentState, Summary, TimeRange};
+use crate::input::duration::parse_duration;
+use crate::input::json_fields::JsonObject;
+use crate::input::options::RecoveryOptions;
+use crate::source::fixed::FixedSource;
+use crate::source::woodpecker::{Connection, WoodpeckerSource};
+use crate::source::PipelineSource;
+use crate::woodpecker::Token;
+
+/// Runs the report; `Err` is a message for stderr.
+pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
+    let now = match &args.now {
+        None => Utc::now().timestamp(),
+        Some(s) => parse_now(s)?,
+    };
+    let since = parse_duration(&args.since).map_err(|e| format!("--since {e}"))?;
+    let options = RecoveryOptions::read(&JsonObject::new(&args.options, "options").map_err(flag_error)?)
+        .map_err(flag_error)?;
+    let (filter, settings) = options.resolve();
+    let source: Box<dyn PipelineSource> = match &args.source {
+        SourceArg::Demo => Box::new(FixedSource::demo(now)),
+        SourceArg::Input(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            Box::new(FixedSource::from_json_lines(&text, path, now)?)
+        }
+        SourceArg::Url(url) => Box::new(
+            WoodpeckerSource::connect(Connection {
+                url: url.clone(),
+                token: std::env::var("WOODPECKER_TOKEN").ok().map(Token::new),
+                timeout: Duration::from_secs(30),
+                concurrency: 8,
+            })
+            .map_err(|e| e.message)?,
+        ),
+    };
+    let range = TimeRange {
+        from: now - since,
+        to: now,
+    };
+    let scope = Scope {
+        repos: args.repos.clone(),
+        filter,
+        settings,
+        range,
+        now,
+    };
+    eprintln!(
+        "reading {} …",
+        if scope.repos.is_empty() {
+            "every repository".to_string()
+        } else {
+            format!("{} repositories", scope.repos.len())
+        }
+    );
+    let a = analysis::analyse(source.as_ref(), &scope)
+        .await
+        .map_err(|e| e.message)?;
+    eprintln!("read {} repositories", a.repos.len());
+    let summary = domain::summarise(&a.deploys, &a.incidents, range, &scope.settings);
+    let written = match args.format {
+        Format::Table => write_table(out, &a, &summary, &scope, source.as_ref()),
+        Format::Json => write_json(out, &a, &summary, &scope, source.as_ref()),
+        Format::Csv => write_csv(out, &a, &summary, &scope, source.as_ref()),
+    };
+    written.map_err(|e| format!("cannot write the report: {e}"))
+}
+
+/// Maps a query-model field name back to the flag that set it.
+fn flag_error(e: crate::input::json_fields::FieldError) -> String {
+    let flag = match e.field.as_str() {
+        "environments" => "--env",
+        "branches" => "--branch",
+        "events" => "--event",
+        "failureStatuses" => "--failure-status",
+        "windowDays" => "--window-days",
+        "flakyMinutes" => "--flaky-minutes",
+        "minSample" => "--min-sample",
+        "openIncidents" => "--open-incidents",
+        other => other,
+    };
+    format!("{flag} {}", e.message)
+}
+
+fn parse_now(s: &str) -> Result<i64, String> {
+    if let Ok(secs) = s.parse::<i64>() {
+        return Ok(secs);
+    }
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp())
+        .map_err(|_| format!("--now {s:?} is neither RFC 3339 (2026-01-31T12:00:00Z) nor Unix seconds"))
+}
+
+/// One incident row, as every format prints it.
+struct Row {
+    repo: String,
+    environment: String,
+    status: &'static str,
+    failed_at: i64,
+    recovered_at: Option<i64>,
+    recovery_secs: Option<i64>,
+    flaky: bool,
+    chain_failures: u32,
+    pipeline: u64,
+    url: String,
+}
+
+fn rows(a: &Analysis, range: TimeRange, source: &dyn PipelineSource) -> Vec<Row> {
+    let mut rows: Vec<Row> = a
+        .incidents
+        .iter()
+        .filter(|i| range.from <= i.failed_at && i.failed_at <= range.to)
+        .filter_map(|i| {
+            let (status, recovered_at, recovery_secs) = match i.state {
+                IncidentState::Resolved {
+                    recovered_at,
+                    recovery_secs,
+                    ..
+                } => ("resolved", Some(recovered_at), Some(recovery_secs)),
+                IncidentState::Open => ("open", None, None),
+                IncidentState::Superseded { .. } => return None,
+            };
+            Some(Row {
+                repo: i.repo.to_string(),
+                environment: i.environment.to_string(),
+                status,
+                failed_at: i.failed_at,
+                recovered_at,
+                recovery_secs,
+                flaky: i.flaky,
+                chain_failures: i.chain_failures,
+                pipeline: i.pipeline,
+                url: a
+                    .repo(&i.repo)
+                    .and_then(|r| source.pipeline_url(r, i.pipeline))
+                    .unwrap_or_default(),
+            })
+        })
+        .collect();
+    rows.sort_by(|x, y| (y.failed_at, &y.repo).cmp(&(x.failed_at, &x.repo)));
+    rows
+}
+
+fn time(t: i64) -> String {
+    Utc.timestamp_opt(t, 0)
+        .single()
+        .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+        .unwrap_or_default()
+}
+
+/// `3d 4h`, `1h 12m`, `7m`: the two largest units.
+pub fn human_duration(secs: f64) -> String {
+    let s = secs.round() as i64;
+    let (d, h, m) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60);
+    match (d, h, m) {
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, m) => format!("{m}m"),
+        (0, h, m) => format!("{h}h {m}m"),
+        (d, h, _) => format!("{d}d {h}h"),
+    }
+}
+
+fn opt_duration(v: Option<f64>) -> String {
+    v.map_or_else(|| "–".to_string(), human_duration)
+}
+
+fn write_table(
+    out: &mut dyn Write,
+    a: &Analysis,
+    s: &Summary,
+    scope: &Scope,
+    source: &dyn PipelineSource,
+) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Recovery from failed deploys, {} to {} UTC",
+        time(scope.range.from),
+        time(scope.range.to)
+    )?;
+    let lines = [
+        ("incidents counted", s.incidents.to_string()),
+        ("P50 recovery", opt_duration(s.p50)),
+        ("P90 recovery", opt_duration(s.p90)),
+        ("mean recovery", opt_duration(s.mean)),
+        ("open / superseded / flaky", format!("{} / {} / {}", s.open, s.superseded, s.flaky)),
+        ("deploys / failed", format!("{} / {}", s.deploys, s.failed_deploys)),
+        (
+            "change failure rate",
+            s.change_failure_rate
+                .map_or("–".into(), |r| format!("{:.1}%", r * 100.0)),
+        ),
+        ("deploy frequency", format!("{:.2} per day", s.deploys_per_day)),
+        ("DORA band", s.band.map_or("–", |b| b.as_str()).to_string()),
+    ];
+    for (k, v) in lines {
+        writeln!(out, "  {k:<27} {v}")?;
+    }
+    for n in notice_texts(a, s) {
+        writeln!(out, "  note: {n}")?;
+    }
+    let rows = rows(a, scope.range, source);
+    writeln!(out, "\nIncidents ({})", rows.len())?;
+    let header = ["REPO", "ENVIRONMENT", "STATUS", "FAILED AT", "RECOVERED AT", "RECOVERY", "FLAKY", "CHAIN", "PIPELINE"];
+    let cells: Vec<[String; 9]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.repo.clone(),
+                r.environment.clone(),
+                r.status.to_string(),
+                time(r.failed_at),
+                r.recovered_at.map(time).unwrap_or_default(),
+                r.recovery_secs.map(|s| human_duration(s as f64)).unwrap_or_default(),
+                if r.flaky { "yes".into() } else { String::new() },
+                r.chain_failures.to_string(),
+                format!("#{}", r.pipeline),
+            ]
+        })
+        .collect();
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| cells.iter().map(|r| r[c].chars().count()).chain([header[c].len()]).max().unwrap_or(0))
+        .collect();
+    let line = |cols: Vec<&str>| {
+        cols.iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    writeln!(out, "{}", line(header.to_vec()))?;
+    for r in &cells {
+        writeln!(out, "{}", line(r.iter().map(String::as_str).collect()))?;
+    }
+    Ok(())
+}
+
+fn notice_texts(a: &Analysis, s: &Summary) -> Vec<String> {
+    a.notices
+        .iter()
+        .map(|n| match n {
+            Notice::Info(t) | Notice::Warning(t) => t.clone(),
+        })
+        .chain(s.notes.iter().cloned())
+        .collect()
+}
+
+fn summary_json(s: &Summary) -> Value {
+    json!({
+        "incidents": s.incidents, "p50_seconds": s.p50, "p90_seconds": s.p90,
+        "mean_seconds": s.mean, "min_seconds": s.min, "max_seconds": s.max,
+        "open": s.open, "superseded": s.superseded, "flaky": s.flaky,
+        "deploys": s.deploys, "failed_deploys": s.failed_deploys,
+        "change_failure_rate": s.change_failure_rate, "deploys_per_day": s.deploys_per_day,
+        "band": s.band.map(|b| b.as_str()),
+    })
+}
+
+fn write_json(
+    out: &mut dyn Write,
+    a: &Analysis,
+    s: &Summary,
+    scope: &Scope,
+    source: &dyn PipelineSource,
+) -> std::io::Result<()> {
+    let incidents: Vec<Value> = rows(a, scope.range, source)
+        .into_iter()
+        .map(|r| {
+            json!({
+                "repo": r.repo, "environment": r.environment, "status": r.status,
+                "failed_at": r.failed_at, "recovered_at": r.recovered_at,
+                "recovery_seconds": r.recovery_secs, "flaky": r.flaky,
+                "chain_failures": r.chain_failures, "pipeline": r.pipeline, "url": r.url,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "range": {"from": scope.range.from, "to": scope.range.to},
+        "summary": summary_json(s),
+        "notices": notice_texts(a, s),
+        "incidents": incidents,
+    });
+    serde_json::to_writer_pretty(&mut *out, &doc)?;
+    writeln!(out)
+}
+
+fn write_csv(
+    out: &mut dyn Write,
+    a: &Analysis,
+    s: &Summary,
+    scope: &Scope,
+    source: &dyn PipelineSource,
+) -> std::io::Result<()> {
+    // Two tables separated by a blank line: the summary as name,value rows,
+    // then the incidents.
+    writeln!(out, "statistic,value")?;
+    if let Value::Object(m) = summary_json(s) {
+        for (k, v) in m {
+            let v = match v {
+                Value::Null => String::new(),
+                Value::String(s) => s,
+                v => v.to_string(),
+            };
+            writeln!(out, "{k},{v}")?;
+        }
+    }
+    writeln!(out)?;
+    writeln!(out, "repo,environment,status,failed_at,recovered_at,recovery_seconds,flaky,chain_failures,pipeline,url")?;
+    for r in rows(a, scope.range, source) {
+        let iso = |t: i64| Utc.timestamp_opt(t, 0).single().map(|d| d.to_rfc3339()).unwrap_or_default();
+        writeln!(
+            out,
+            "{},{},{},{},{},{},{},{},{},{}",
+            csv(&r.repo),
+            csv(&r.environment),
+            r.status,
+            iso(r.failed_at),
+            r.recovered_at.map(iso).unwrap_or_default(),
+            r.recovery_secs.map(|s| s.to_string()).unwrap_or_default(),
+            r.flaky,
+            r.chain_failures,
+            r.pipeline,
+            csv(&r.url)
+        )?;
+    }
+    Ok(())
+}
+
+fn csv(s: &str) -> String {
+    if s.contains([',', '"', '\n']) {
+        format!("\"{}\"", s.replace('"', "\"\""))
+    } else {
+        s.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_like_a_person_would_say_them() {
+        assert_eq!(human_duration(42.0), "42s");
+        assert_eq!(human_duration(420.0), "7m");
+        assert_eq!(human_duration(4_320.0), "1h 12m");
+        assert_eq!(human_duration(273_600.0), "3d 4h");
+    }
+
+    #[test]
+    fn now_accepts_rfc3339_and_unix_seconds() {
+        assert_eq!(parse_now("1700000000"), Ok(1_700_000_000));
+        assert_eq!(parse_now("2023-11-14T22:13:20Z"), Ok(1_700_000_000));
+        assert!(parse_now("yesterday").unwrap_err().contains("--now"));
+    }
+}

@@ -1,0 +1,100 @@
+//! A data source's settings: where Woodpecker is, the token, and the
+//! defaults every query inherits.
+
+use grafana_plugin_sdk::pluginv2::DataSourceInstanceSettings;
+use serde_json::Value;
+
+use crate::input::json_fields::{FieldError, JsonObject};
+use crate::input::options::RecoveryOptions;
+use crate::woodpecker::Token;
+
+/// Defaults for the connection settings; recovery defaults live with the
+/// engine's settings.
+pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
+pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
+
+/// `Debug` is safe to log: the token prints as `[redacted]`.
+#[derive(Debug)]
+pub struct DataSourceConfig {
+    pub url: String,
+    pub token: Option<Token>,
+    pub demo: bool,
+    pub defaults: RecoveryOptions,
+    pub max_concurrency: usize,
+    pub timeout_secs: u64,
+}
+
+impl DataSourceConfig {
+    pub fn parse(settings: &DataSourceInstanceSettings) -> Result<DataSourceConfig, FieldError> {
+        let json: Value = if settings.json_data.iter().all(u8::is_ascii_whitespace) {
+            Value::Null
+        } else {
+            serde_json::from_slice(&settings.json_data)
+                .map_err(|e| FieldError::new("jsonData", format!("is not valid JSON: {e}")))?
+        };
+        let o = JsonObject::new(&json, "jsonData")?;
+        let url = match settings.url.trim() {
+            "" => o.opt_str("url")?.unwrap_or_default().to_string(),
+            url => url.to_string(),
+        };
+        let token = settings
+            .decrypted_secure_json_data
+            .get("token")
+            .map(|t| Token::new(t.as_str()))
+            .filter(|t| !t.is_empty());
+        Ok(DataSourceConfig {
+            url,
+            token,
+            demo: o.opt_bool("demo")?.unwrap_or(false),
+            defaults: RecoveryOptions::read(&o)?,
+            max_concurrency: o
+                .opt_whole("maxConcurrency", 1, 64)?
+                .map_or(DEFAULT_MAX_CONCURRENCY, |n| n as usize),
+            timeout_secs: o
+                .opt_whole("timeoutSeconds", 1, 600)?
+                .unwrap_or(DEFAULT_TIMEOUT_SECS),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+
+    fn settings(json: &str, token: Option<&str>) -> DataSourceInstanceSettings {
+        DataSourceInstanceSettings {
+            url: "https://ci.example.com".into(),
+            json_data: json.as_bytes().to_vec(),
+            decrypted_secure_json_data: token
+                .map(|t| [("token".to_string(), t.to_string())].into())
+                .unwrap_or_default(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn empty_json_data_means_defaults() {
+        let c = DataSourceConfig::parse(&settings("", None)).unwrap();
+        assert_eq!(c.url, "https://ci.example.com");
+        assert!(!c.demo && c.token.is_none());
+        assert_eq!(c.max_concurrency, DEFAULT_MAX_CONCURRENCY);
+        assert_eq!(c.timeout_secs, DEFAULT_TIMEOUT_SECS);
+        assert_eq!(c.defaults, RecoveryOptions::default());
+    }
+
+    #[test]
+    fn debug_never_shows_the_token() {
+        let c = DataSourceConfig::parse(&settings(r#"{"demo":false}"#, Some("s3cr3t-pat"))).unwrap();
+        assert_eq!(c.token.as_ref().map(Token::expose), Some("s3cr3t-pat"));
+        assert!(!format!("{c:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn bad_json_data_names_the_field() {
+        let e = DataSourceConfig::parse(&settings(r#"{"maxConcurrency": 0}"#, None)).unwrap_err();
+        assert_eq!(e.field, "maxConcurrency");
+        let e = DataSourceConfig::parse(&settings("{", None)).unwrap_err();
+        assert_eq!(e.field, "jsonData");
+    }
+}

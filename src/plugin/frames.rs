@@ -1,0 +1,231 @@
+//! Engine results as Grafana frames. Field names are the documented
+//! contract of each query type; times are timestamps, durations seconds.
+
+use std::collections::BTreeMap;
+
+use super::frame::{DataLink, Field, FieldConfig, Frame, Values};
+use crate::analysis::Analysis;
+use crate::domain::{GroupLabel, IncidentState, Series, Summary, TimeRange};
+use crate::source::PipelineSource;
+
+/// Failed deploys and how each ended, newest first.
+pub fn incidents_frame(
+    a: &Analysis,
+    source: &dyn PipelineSource,
+    range: TimeRange,
+    include_superseded: bool,
+) -> Frame {
+    let mut rows: Vec<_> = a
+        .incidents
+        .iter()
+        .filter(|i| range.from <= i.failed_at && i.failed_at <= range.to)
+        .filter(|i| include_superseded || !matches!(i.state, IncidentState::Superseded { .. }))
+        .collect();
+    rows.sort_by(|x, y| (y.failed_at, &y.repo, y.pipeline).cmp(&(x.failed_at, &x.repo, x.pipeline)));
+    let mut repo = Vec::new();
+    let mut environment = Vec::new();
+    let mut status = Vec::new();
+    let mut failed_at = Vec::new();
+    let mut recovered_at = Vec::new();
+    let mut recovery = Vec::new();
+    let mut flaky = Vec::new();
+    let mut chain = Vec::new();
+    let mut pipeline = Vec::new();
+    let mut recovered_by = Vec::new();
+    let mut superseded_by = Vec::new();
+    let mut url = Vec::new();
+    for i in rows {
+        repo.push(i.repo.to_string());
+        environment.push(i.environment.to_string());
+        failed_at.push(i.failed_at);
+        flaky.push(i.flaky);
+        pipeline.push(i.pipeline as i64);
+        url.push(
+            a.repo(&i.repo)
+                .and_then(|r| source.pipeline_url(r, i.pipeline))
+                .unwrap_or_default(),
+        );
+        let (st, rec_at, secs, by, sup, ch) = match i.state {
+            IncidentState::Resolved {
+                recovered_at,
+                recovered_by,
+                recovery_secs,
+            } => (
+                "resolved",
+                Some(recovered_at),
+                Some(recovery_secs as f64),
+                Some(recovered_by as i64),
+                None,
+                Some(i.chain_failures as i64),
+            ),
+            IncidentState::Open => ("open", None, None, None, None, Some(i.chain_failures as i64)),
+            IncidentState::Superseded { by } => {
+                ("superseded", None, None, None, Some(by as i64), None)
+            }
+        };
+        status.push(st.to_string());
+        recovered_at.push(rec_at);
+        recovery.push(secs);
+        recovered_by.push(by);
+        superseded_by.push(sup);
+        chain.push(ch);
+    }
+    let mut fields = vec![
+        Field::new("repo", Values::Str(repo)),
+        Field::new("environment", Values::Str(environment)),
+        Field::new("status", Values::Str(status)),
+        Field::new("failed_at", Values::Time(failed_at)),
+        Field::new("recovered_at", Values::OptTime(recovered_at)),
+        Field::seconds("recovery_seconds", recovery),
+        Field::new("flaky", Values::Bool(flaky)),
+        Field::new("chain_failures", Values::OptI64(chain)),
+        Field::new("pipeline", Values::I64(pipeline)),
+        Field::new("recovered_by", Values::OptI64(recovered_by)),
+        Field::new("url", Values::Str(url)).with_config(link_config("Open the failed pipeline in Woodpecker")),
+    ];
+    if include_superseded {
+        fields.insert(10, Field::new("superseded_by", Values::OptI64(superseded_by)));
+    }
+    Frame::new("incidents", fields)
+}
+
+/// The deploys in range, newest first.
+pub fn deploys_frame(a: &Analysis, source: &dyn PipelineSource, range: TimeRange) -> Frame {
+    let mut rows: Vec<_> = a
+        .deploys
+        .iter()
+        .filter(|d| range.from <= d.finished && d.finished <= range.to)
+        .collect();
+    rows.sort_by(|x, y| (y.finished, y.repo, y.number).cmp(&(x.finished, x.repo, x.number)));
+    let url = rows
+        .iter()
+        .map(|d| {
+            a.repo(d.repo)
+                .and_then(|r| source.pipeline_url(r, d.number))
+                .unwrap_or_default()
+        })
+        .collect();
+    Frame::new(
+        "deploys",
+        vec![
+            Field::new("repo", Values::Str(rows.iter().map(|d| d.repo.to_string()).collect())),
+            Field::new(
+                "environment",
+                Values::Str(rows.iter().map(|d| d.environment.to_string()).collect()),
+            ),
+            Field::new("finished_at", Values::Time(rows.iter().map(|d| d.finished).collect())),
+            Field::new(
+                "status",
+                Values::Str(rows.iter().map(|d| d.status.as_str().to_string()).collect()),
+            ),
+            Field::new("pipeline", Values::I64(rows.iter().map(|d| d.number as i64).collect())),
+            Field::new(
+                "event",
+                Values::Str(rows.iter().map(|d| d.event.as_str().to_string()).collect()),
+            ),
+            Field::new("branch", Values::Str(rows.iter().map(|d| d.branch.to_string()).collect())),
+            Field::new("url", Values::Str(url)).with_config(link_config("Open the pipeline in Woodpecker")),
+        ],
+    )
+}
+
+/// One row per group (one row in all without grouping).
+pub fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
+    let mut fields = Vec::new();
+    if groups.iter().any(|(g, _)| g.repo.is_some()) {
+        fields.push(Field::new(
+            "repo",
+            Values::Str(groups.iter().map(|(g, _)| g.repo.clone().unwrap_or_default()).collect()),
+        ));
+    }
+    if groups.iter().any(|(g, _)| g.environment.is_some()) {
+        fields.push(Field::new(
+            "environment",
+            Values::Str(
+                groups
+                    .iter()
+                    .map(|(g, _)| g.environment.clone().unwrap_or_default())
+                    .collect(),
+            ),
+        ));
+    }
+    let col = |f: fn(&Summary) -> Option<f64>| groups.iter().map(|(_, s)| f(s)).collect::<Vec<_>>();
+    let count = |f: fn(&Summary) -> usize| {
+        Values::I64(groups.iter().map(|(_, s)| f(s) as i64).collect())
+    };
+    fields.extend([
+        Field::new("incidents", count(|s| s.incidents)),
+        Field::seconds("p50_seconds", col(|s| s.p50)),
+        Field::seconds("p90_seconds", col(|s| s.p90)),
+        Field::seconds("mean_seconds", col(|s| s.mean)),
+        Field::new("open", count(|s| s.open)),
+        Field::new("superseded", count(|s| s.superseded)),
+        Field::new("flaky", count(|s| s.flaky)),
+        Field::new("deploys", count(|s| s.deploys)),
+        Field::new("failed_deploys", count(|s| s.failed_deploys)),
+        Field::new("change_failure_rate", Values::OptF64(col(|s| s.change_failure_rate)))
+            .with_config(FieldConfig {
+                unit: Some("percentunit".into()),
+                ..FieldConfig::default()
+            }),
+        Field::new(
+            "deploys_per_day",
+            Values::F64(groups.iter().map(|(_, s)| s.deploys_per_day).collect()),
+        ),
+        Field::new(
+            "band",
+            Values::Str(
+                groups
+                    .iter()
+                    .map(|(_, s)| s.band.map(|b| b.as_str().to_string()).unwrap_or_default())
+                    .collect(),
+            ),
+        ),
+    ]);
+    Frame::new("summary", fields)
+}
+
+/// One frame per series; a group's labels sit on every value field, next
+/// to the unit (which is why frames are written with our own encoder).
+pub fn mttr_frames(series: &[Series]) -> Vec<Frame> {
+    series
+        .iter()
+        .map(|s| {
+            let labels: BTreeMap<String, String> = [
+                s.group.repo.as_ref().map(|r| ("repo".to_string(), r.clone())),
+                s.group.environment.as_ref().map(|e| ("environment".to_string(), e.clone())),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            let stat = |f: fn(&crate::domain::Point) -> Option<f64>| {
+                s.points.iter().map(f).collect::<Vec<_>>()
+            };
+            Frame::new(
+                "mttr",
+                vec![
+                    Field::new("time", Values::Time(s.points.iter().map(|p| p.time).collect())),
+                    Field::seconds("p50_seconds", stat(|p| p.p50)).with_labels(labels.clone()),
+                    Field::seconds("p90_seconds", stat(|p| p.p90)).with_labels(labels.clone()),
+                    Field::seconds("mean_seconds", stat(|p| p.mean)).with_labels(labels.clone()),
+                    Field::new(
+                        "incidents",
+                        Values::I64(s.points.iter().map(|p| p.incidents as i64).collect()),
+                    )
+                    .with_labels(labels),
+                ],
+            )
+        })
+        .collect()
+}
+
+fn link_config(title: &str) -> FieldConfig {
+    FieldConfig {
+        links: vec![DataLink {
+            title: title.into(),
+            url: "${__value.raw}".into(),
+            target_blank: true,
+        }],
+        ..FieldConfig::default()
+    }
+}

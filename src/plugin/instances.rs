@@ -1,0 +1,74 @@
+//! One live instance per data source, rebuilt when Grafana says its
+//! settings changed (`lastUpdatedMS`), so edits apply without a restart.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use grafana_plugin_sdk::pluginv2::{DataSourceInstanceSettings, PluginContext};
+
+use std::time::Duration;
+
+use super::datasource::DataSourceConfig;
+use crate::source::woodpecker::{Connection, WoodpeckerSource};
+use crate::source::{fixed::FixedSource, PipelineSource};
+
+pub struct Instance {
+    pub config: DataSourceConfig,
+    pub source: Arc<dyn PipelineSource>,
+}
+
+#[derive(Default)]
+pub struct Instances {
+    live: Mutex<HashMap<String, (i64, Arc<Instance>)>>,
+}
+
+impl Instances {
+    /// The instance for a request, or a message saying why there is none.
+    pub fn get(&self, ctx: Option<&PluginContext>) -> Result<Arc<Instance>, String> {
+        let settings = ctx
+            .and_then(|c| c.data_source_instance_settings.as_ref())
+            .ok_or("the request carries no data source settings")?;
+        let key = instance_key(settings);
+        if let Some((updated, inst)) = self.lock().get(&key) {
+            if *updated == settings.last_updated_ms {
+                return Ok(inst.clone());
+            }
+        }
+        let inst = Arc::new(self.build(settings)?);
+        self.lock()
+            .insert(key, (settings.last_updated_ms, inst.clone()));
+        Ok(inst)
+    }
+
+    fn build(&self, settings: &DataSourceInstanceSettings) -> Result<Instance, String> {
+        let config = DataSourceConfig::parse(settings)
+            .map_err(|e| format!("data source settings: {e}"))?;
+        let source: Arc<dyn PipelineSource> = if config.demo {
+            Arc::new(FixedSource::demo(chrono::Utc::now().timestamp()))
+        } else {
+            Arc::new(
+                WoodpeckerSource::connect(Connection {
+                    url: config.url.clone(),
+                    token: config.token.clone(),
+                    timeout: Duration::from_secs(config.timeout_secs),
+                    concurrency: config.max_concurrency,
+                })
+                .map_err(|e| e.message)?,
+            )
+        };
+        Ok(Instance { config, source })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Arc<Instance>)>> {
+        // A poisoned map only means a panic elsewhere; its entries are whole.
+        self.live.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+fn instance_key(s: &DataSourceInstanceSettings) -> String {
+    if s.uid.is_empty() {
+        format!("id:{}", s.id)
+    } else {
+        format!("uid:{}", s.uid)
+    }
+}

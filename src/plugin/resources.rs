@@ -1,0 +1,163 @@
+//! CallResource: the lists the query editor and template variables need
+//! (`repos`, `environments`, `branches`), answered from the cache.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use grafana_plugin_sdk::pluginv2::{CallResourceRequest, CallResourceResponse, StringList};
+use reqwest::Url;
+use serde_json::{json, Value};
+
+use super::instances::Instance;
+use crate::domain::{self, DeployFilter};
+use crate::source::{HistoryRequest, SourceErrorKind};
+
+/// How far back the editor's lists look.
+const LIST_LOOKBACK_SECS: i64 = 90 * 86_400;
+
+pub async fn call_resource(
+    instance: Result<Arc<Instance>, String>,
+    request: &CallResourceRequest,
+) -> CallResourceResponse {
+    let instance = match instance {
+        Ok(i) => i,
+        Err(message) => return reply(400, &json!({ "error": message })),
+    };
+    if !request.method.is_empty() && !request.method.eq_ignore_ascii_case("GET") {
+        return reply(
+            405,
+            &json!({ "error": format!("{} is not supported; resources are read with GET", request.method) }),
+        );
+    }
+    let (path, repos) = parse_url(request);
+    let result = match path.as_str() {
+        "repos" => repo_names(&instance).await,
+        "environments" => lists(&instance, repos, List::Environments).await,
+        "branches" => lists(&instance, repos, List::Branches).await,
+        other => {
+            return reply(
+                404,
+                &json!({ "error": format!("no resource {other:?}; try repos, environments or branches") }),
+            )
+        }
+    };
+    match result {
+        Ok(v) => reply(200, &v),
+        Err((code, message)) => reply(code, &json!({ "error": message })),
+    }
+}
+
+/// The resource path and its `repos` parameter (comma-separated and/or
+/// repeated).
+fn parse_url(request: &CallResourceRequest) -> (String, Vec<String>) {
+    let raw = if request.url.is_empty() {
+        &request.path
+    } else {
+        &request.url
+    };
+    let Ok(url) = Url::parse("http://resource.invalid/").and_then(|b| b.join(raw.trim_start_matches('/'))) else {
+        return (request.path.trim_matches('/').to_string(), Vec::new());
+    };
+    let repos = url
+        .query_pairs()
+        .filter(|(k, _)| k == "repos" || k == "repo")
+        .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>())
+        .filter(|s| !s.is_empty())
+        .collect();
+    (url.path().trim_matches('/').to_string(), repos)
+}
+
+type Failure = (i32, String);
+
+fn failure(e: crate::source::SourceError) -> Failure {
+    let code = match e.kind {
+        SourceErrorKind::BadConfig => 400,
+        SourceErrorKind::Unauthorized => 401,
+        SourceErrorKind::NotFound => 404,
+        SourceErrorKind::Timeout => 504,
+        SourceErrorKind::Unavailable | SourceErrorKind::Upstream => 502,
+    };
+    (code, e.message)
+}
+
+async fn repo_names(instance: &Instance) -> Result<Value, Failure> {
+    let mut names: Vec<String> = instance
+        .source
+        .repos()
+        .await
+        .map_err(failure)?
+        .into_iter()
+        .map(|r| r.full_name)
+        .collect();
+    names.sort_unstable_by_key(|n| n.to_lowercase());
+    Ok(json!(names))
+}
+
+enum List {
+    Environments,
+    Branches,
+}
+
+async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Value, Failure> {
+    let repos = if repos.is_empty() {
+        instance
+            .source
+            .repos()
+            .await
+            .map_err(failure)?
+            .into_iter()
+            .map(|r| r.full_name)
+            .collect()
+    } else {
+        repos
+    };
+    let now = chrono::Utc::now().timestamp();
+    let events = instance
+        .config
+        .defaults
+        .events
+        .clone()
+        .unwrap_or_else(|| DeployFilter::default().events);
+    let request = HistoryRequest {
+        since: now - LIST_LOOKBACK_SECS,
+        covered: &|_| true,
+        events: &events,
+    };
+    let mut out = BTreeSet::new();
+    for (_, result) in instance.source.histories(&repos, &request).await {
+        let history = match result {
+            Ok(h) => h,
+            // One unreadable repo should not empty the editor's list.
+            Err(e) if repos.len() > 1 => {
+                tracing::debug!(error = %e, "resource list skips a repo");
+                continue;
+            }
+            Err(e) => return Err(failure(e)),
+        };
+        for p in history.pipelines.iter().filter(|p| events.contains(&p.event)) {
+            let value = match list {
+                List::Environments => domain::environment_of(p),
+                List::Branches => &p.branch,
+            };
+            if !value.is_empty() {
+                out.insert(value.to_string());
+            }
+        }
+    }
+    Ok(json!(out))
+}
+
+fn reply(code: i32, body: &Value) -> CallResourceResponse {
+    CallResourceResponse {
+        code,
+        headers: [(
+            "Content-Type".to_string(),
+            StringList {
+                values: vec!["application/json".into()],
+            },
+        )]
+        .into(),
+        body: Bytes::from(body.to_string()),
+    }
+}

@@ -1,0 +1,181 @@
+//! Histories held in memory: the built-in demo history and JSON-lines
+//! exports read from a file. Served through the same interface as a real
+//! server, so every query, resource and the health check work on them.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use tonic::async_trait;
+
+use super::{
+    HealthReport, History, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
+};
+use crate::demo::{demo_history, DEMO_DAYS};
+use crate::domain::Pipeline;
+use crate::woodpecker::parse_pipeline_json;
+
+pub struct FixedSource {
+    repos: Vec<(Repo, Arc<[Pipeline]>)>,
+    /// Says where the history came from, for the health check.
+    origin: String,
+    loaded_at: i64,
+}
+
+impl FixedSource {
+    /// The demo history as of `now`.
+    pub fn demo(now: i64) -> FixedSource {
+        let repos = demo_history(now)
+            .into_iter()
+            .map(|r| {
+                let repo = Repo {
+                    id: r.id,
+                    full_name: r.full_name.to_string(),
+                };
+                (repo, r.pipelines)
+            })
+            .collect::<Vec<_>>();
+        FixedSource::new(
+            repos,
+            format!("the built-in demo history (last {DEMO_DAYS} days; no Woodpecker server is contacted)"),
+            now,
+        )
+    }
+
+    /// A JSON-lines export: one Woodpecker pipeline object per line (3.x or
+    /// 2.x field names) with a `repo` field naming its repository.
+    pub fn from_json_lines(text: &str, origin: &str, now: i64) -> Result<FixedSource, String> {
+        let mut by_repo: BTreeMap<String, Vec<Pipeline>> = BTreeMap::new();
+        for (i, line) in text.lines().enumerate() {
+            if line.trim().is_empty() {
+                continue;
+            }
+            let at = |m: String| format!("{origin}, line {}: {m}", i + 1);
+            let value: serde_json::Value =
+                serde_json::from_str(line).map_err(|e| at(format!("not JSON ({e})")))?;
+            let repo = value
+                .get("repo")
+                .and_then(|r| r.as_str())
+                .filter(|r| !r.trim().is_empty())
+                .ok_or_else(|| at("needs a \"repo\" field with the repository's full name".into()))?
+                .trim()
+                .to_string();
+            let pipeline = parse_pipeline_json(value).map_err(at)?;
+            by_repo.entry(repo).or_default().push(pipeline);
+        }
+        let repos = by_repo
+            .into_iter()
+            .enumerate()
+            .map(|(i, (name, pipelines))| {
+                let repo = Repo {
+                    id: i as i64 + 1,
+                    full_name: name,
+                };
+                (repo, pipelines)
+            })
+            .collect();
+        Ok(FixedSource::new(repos, origin.to_string(), now))
+    }
+
+    fn new(repos: Vec<(Repo, Vec<Pipeline>)>, origin: String, loaded_at: i64) -> FixedSource {
+        // Like the cache, hold finished pipelines only.
+        let repos = repos
+            .into_iter()
+            .map(|(r, p)| (r, p.into_iter().filter(Pipeline::is_finished).collect()))
+            .collect();
+        FixedSource {
+            repos,
+            origin,
+            loaded_at,
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<&(Repo, Arc<[Pipeline]>)> {
+        self.repos
+            .iter()
+            .find(|(r, _)| r.full_name.eq_ignore_ascii_case(name))
+    }
+}
+
+#[async_trait]
+impl PipelineSource for FixedSource {
+    async fn check_health(&self) -> HealthReport {
+        HealthReport {
+            ok: true,
+            message: format!(
+                "Using {}: {} repositories",
+                self.origin,
+                self.repos.len()
+            ),
+            warnings: Vec::new(),
+        }
+    }
+
+    async fn repos(&self) -> Result<Vec<Repo>, SourceError> {
+        Ok(self.repos.iter().map(|(r, _)| r.clone()).collect())
+    }
+
+    async fn histories(
+        &self,
+        repos: &[String],
+        _request: &HistoryRequest<'_>,
+    ) -> Vec<(String, Result<History, SourceError>)> {
+        repos
+            .iter()
+            .map(|name| {
+                let result = match self.find(name) {
+                    Some((repo, pipelines)) => Ok(History {
+                        repo: repo.clone(),
+                        pipelines: pipelines.clone(),
+                        capped: false,
+                        fetched_at: self.loaded_at,
+                        stale_reason: None,
+                    }),
+                    None => Err(SourceError {
+                        kind: SourceErrorKind::NotFound,
+                        message: format!("repository {name} is not in {}", self.origin),
+                    }),
+                };
+                (name.clone(), result)
+            })
+            .collect()
+    }
+
+    fn pipeline_url(&self, _repo: &Repo, _number: u64) -> Option<String> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn json_lines_with_both_field_generations() {
+        let text = concat!(
+            r#"{"repo":"acme/api","number":2,"event":"deployment","status":"success","deploy_to":"prod","branch":"main","created":10,"started":11,"finished":20,"author":"alice"}"#,
+            "\n\n",
+            r#"{"repo":"acme/api","number":1,"event":"deployment","status":"failure","deploy_to":"prod","branch":"main","created_at":1,"started_at":2,"finished_at":5}"#,
+            "\n",
+            r#"{"repo":"acme/web","number":1,"event":"push","status":"running","branch":"main","created":3,"finished":0}"#,
+        );
+        let s = FixedSource::from_json_lines(text, "history.jsonl", 100).unwrap();
+        let repos = s.repos().await.unwrap();
+        assert_eq!(repos.len(), 2);
+        let h = s.histories(&["ACME/API".into()], &HistoryRequest { since: 0, covered: &|_| true, events: &[] }).await;
+        let pipelines = &h[0].1.as_ref().unwrap().pipelines;
+        assert_eq!(pipelines.len(), 2);
+        assert!(pipelines.iter().any(|p| p.finished == 5), "2.x names parse");
+        let web = s.histories(&["acme/web".into()], &HistoryRequest { since: 0, covered: &|_| true, events: &[] }).await;
+        assert!(web[0].1.as_ref().unwrap().pipelines.is_empty(), "running pipelines are not held");
+    }
+
+    #[test]
+    fn bad_lines_are_named() {
+        let e = FixedSource::from_json_lines("{\"number\":1}", "h.jsonl", 0).err().unwrap();
+        assert!(e.contains("h.jsonl, line 1") && e.contains("repo"), "{e}");
+        let e = FixedSource::from_json_lines("\n{oops", "h.jsonl", 0).err().unwrap();
+        assert!(e.contains("line 2") && e.contains("not JSON"), "{e}");
+        let e = FixedSource::from_json_lines(r#"{"repo":"a/b","number":"x"}"#, "h.jsonl", 0).err().unwrap();
+        assert!(e.contains("line 1"), "{e}");
+    }
+}

@@ -1,0 +1,86 @@
+//! Where pipelines come from: a Woodpecker server (through the client's
+//! cache) or the built-in demo history. The plugin and the CLI only see
+//! this interface.
+
+pub mod fixed;
+pub mod woodpecker;
+
+pub use crate::woodpecker::Repo;
+
+use std::fmt;
+use std::sync::Arc;
+
+use tonic::async_trait;
+
+use crate::domain::{Event, Pipeline};
+
+/// One repo's finished pipelines, far enough back for the request.
+#[derive(Clone, Debug)]
+pub struct History {
+    pub repo: Repo,
+    pub pipelines: Arc<[Pipeline]>,
+    /// The look-back cap stopped the fetch before the chain's start.
+    pub capped: bool,
+    /// Unix seconds of the last successful refresh.
+    pub fetched_at: i64,
+    /// Set when a refresh failed and older cached data is served instead.
+    pub stale_reason: Option<String>,
+}
+
+/// What history a query needs from each repo.
+pub struct HistoryRequest<'a> {
+    /// Query start (Unix seconds): history must reach back before it...
+    pub since: i64,
+    /// ...until this says the chains crossing `since` are complete.
+    pub covered: &'a (dyn Fn(&[Pipeline]) -> bool + Send + Sync),
+    /// Deploy events, which a server may filter on for us.
+    pub events: &'a [Event],
+}
+
+/// A failure to read from the source, already phrased for a user.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SourceError {
+    pub kind: SourceErrorKind,
+    pub message: String,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SourceErrorKind {
+    BadConfig,
+    Unauthorized,
+    NotFound,
+    Unavailable,
+    Timeout,
+    Upstream,
+}
+
+impl fmt::Display for SourceError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for SourceError {}
+
+/// The health check's verdict, one line a user can act on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HealthReport {
+    pub ok: bool,
+    pub message: String,
+    pub warnings: Vec<String>,
+}
+
+#[async_trait]
+pub trait PipelineSource: Send + Sync {
+    async fn check_health(&self) -> HealthReport;
+    async fn repos(&self) -> Result<Vec<Repo>, SourceError>;
+    /// Histories of the named repos, fetched concurrently; one failing repo
+    /// does not fail the others.
+    async fn histories(
+        &self,
+        repos: &[String],
+        request: &HistoryRequest<'_>,
+    ) -> Vec<(String, Result<History, SourceError>)>;
+    /// Link to a pipeline in the Woodpecker UI, when there is one.
+    fn pipeline_url(&self, repo: &Repo, number: u64) -> Option<String>;
+}

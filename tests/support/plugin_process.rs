@@ -1,0 +1,148 @@
+//! Runs the plugin binary the way Grafana does and talks to it over gRPC
+//! with the SDK's generated `pluginv2` clients.
+
+use std::collections::HashMap;
+use std::process::Stdio;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use grafana_plugin_sdk::pluginv2::{
+    data_client::DataClient, diagnostics_client::DiagnosticsClient,
+    resource_client::ResourceClient, DataQuery, DataSourceInstanceSettings, PluginContext,
+    TimeRange, User,
+};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+use tonic::transport::Channel;
+
+pub struct PluginProcess {
+    _child: Child,
+    channel: Channel,
+    stderr: Arc<Mutex<Vec<String>>>,
+}
+
+impl PluginProcess {
+    /// Spawns the binary with go-plugin's environment and waits for the
+    /// `1|2|tcp|ADDR|grpc` handshake line.
+    pub async fn start() -> PluginProcess {
+        Self::start_with_env(&[]).await
+    }
+
+    pub async fn start_with_env(extra: &[(&str, &str)]) -> PluginProcess {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"));
+        cmd.env("grafana_plugin_type", "datasource")
+            .env("PLUGIN_PROTOCOL_VERSIONS", "2")
+            .env("PLUGIN_MIN_PORT", "10000")
+            .env("PLUGIN_MAX_PORT", "25000")
+            .env("GF_VERSION", "12.2.0")
+            .env("RUST_LOG", "debug,h2=info,tower=info,hyper=info,tonic=info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .kill_on_drop(true);
+        for (k, v) in extra {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spawn plugin binary");
+        let stdout = child.stdout.take().unwrap();
+        let mut lines = BufReader::new(stdout).lines();
+        let handshake = tokio::time::timeout(Duration::from_secs(20), lines.next_line())
+            .await
+            .expect("handshake within 20 s")
+            .expect("read stdout")
+            .expect("a handshake line");
+        let parts: Vec<&str> = handshake.split('|').collect();
+        assert_eq!(parts.len(), 5, "handshake {handshake:?}");
+        assert_eq!(&parts[..3], ["1", "2", "tcp"], "handshake {handshake:?}");
+        assert_eq!(parts[4], "grpc", "handshake {handshake:?}");
+        // Later stdout lines are only logged by Grafana; keep draining them.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
+        let stderr = Arc::new(Mutex::new(Vec::new()));
+        let sink = stderr.clone();
+        let mut err_lines = BufReader::new(child.stderr.take().unwrap()).lines();
+        tokio::spawn(async move {
+            while let Ok(Some(line)) = err_lines.next_line().await {
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let channel = Channel::from_shared(format!("http://{}", parts[3]))
+            .unwrap()
+            .connect()
+            .await
+            .expect("connect to the plugin");
+        PluginProcess {
+            _child: child,
+            channel,
+            stderr,
+        }
+    }
+
+    pub fn data(&self) -> DataClient<Channel> {
+        DataClient::new(self.channel.clone())
+    }
+
+    pub fn diagnostics(&self) -> DiagnosticsClient<Channel> {
+        DiagnosticsClient::new(self.channel.clone())
+    }
+
+    pub fn resource(&self) -> ResourceClient<Channel> {
+        ResourceClient::new(self.channel.clone())
+    }
+
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+
+    /// Everything the plugin wrote to stderr so far (hclog JSON lines).
+    pub fn logs(&self) -> Vec<String> {
+        self.stderr.lock().unwrap().clone()
+    }
+}
+
+/// Settings as Grafana sends them for one data source.
+pub fn context(url: &str, json_data: serde_json::Value, token: Option<&str>) -> PluginContext {
+    let mut secure = HashMap::new();
+    if let Some(t) = token {
+        secure.insert("token".to_string(), t.to_string());
+    }
+    PluginContext {
+        org_id: 1,
+        plugin_id: "dorakit-woodpecker-datasource".into(),
+        user: Some(User {
+            login: "viewer".into(),
+            name: "Viewer".into(),
+            email: "viewer@example.com".into(),
+            // Grafana's "No basic role": the SDK's typed services reject it.
+            role: "None".into(),
+        }),
+        app_instance_settings: None,
+        data_source_instance_settings: Some(DataSourceInstanceSettings {
+            id: 7,
+            uid: "woodpecker-test".into(),
+            name: "Woodpecker".into(),
+            url: url.into(),
+            json_data: json_data.to_string().into_bytes(),
+            decrypted_secure_json_data: secure,
+            last_updated_ms: 1,
+            ..Default::default()
+        }),
+    }
+}
+
+pub fn demo_context() -> PluginContext {
+    context("", serde_json::json!({"demo": true}), None)
+}
+
+pub fn query(ref_id: &str, json: serde_json::Value, from_s: i64, to_s: i64) -> DataQuery {
+    DataQuery {
+        ref_id: ref_id.into(),
+        max_data_points: 1000,
+        interval_ms: 3_600_000,
+        time_range: Some(TimeRange {
+            from_epoch_ms: from_s * 1000,
+            to_epoch_ms: to_s * 1000,
+        }),
+        json: json.to_string().into_bytes(),
+        query_type: String::new(),
+    }
+}
