@@ -153,7 +153,11 @@ pub(crate) fn snippet(body: &[u8], secret: Option<&str>) -> String {
             out.push('…');
             break;
         }
-        let c = if c.is_control() || c.is_whitespace() { ' ' } else { c };
+        let c = if c.is_control() || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
         if c == ' ' && last_space {
             continue;
         }
