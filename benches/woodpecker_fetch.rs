@@ -85,9 +85,9 @@ async fn run() {
     // The cache, default config (concurrency 8).
     let cache = PipelineCache::new(client(&server), CacheConfig::default());
     let need = HistoryNeed::since(0, &[]);
-    for (label, name) in [
-        ("cold", "PipelineCache cold (concurrency 8)"),
-        ("warm", "PipelineCache warm refresh, nothing new"),
+    for name in [
+        "PipelineCache cold (concurrency 8)",
+        "PipelineCache warm refresh, nothing new",
     ] {
         server.reset_requests();
         let before = cache.counters();

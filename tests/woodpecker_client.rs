@@ -105,6 +105,18 @@ async fn warm_refresh_with_nothing_new_is_one_request_per_repo() {
         assert_eq!(r.param("page"), Some("1"));
         assert!(r.param("after").is_some());
     }
+    // With `fresh_for`, a recent refresh is served with no request at all.
+    let c = PipelineCache::new(
+        client(&s),
+        CacheConfig {
+            fresh_for: Duration::from_secs(60),
+            ..CacheConfig::default()
+        },
+    );
+    c.histories(&names, &all_history()).await;
+    s.reset_requests();
+    c.histories(&names, &all_history()).await;
+    assert_eq!(s.request_count(), 0);
 }
 
 #[tokio::test]
@@ -169,6 +181,38 @@ async fn fifty_concurrent_identical_queries_share_one_fetch() {
     assert_eq!(s.count(Match::Path("/version")), 1);
     let k = c.counters();
     assert_eq!(k.shared_fetches, 49);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn histories_run_concurrently_within_the_limit_and_keep_order() {
+    let s = FakeWoodpecker::start(FakeConfig::default().latency(Duration::from_millis(20))).await;
+    let mut names = Vec::new();
+    for i in 1..=10 {
+        let name = format!("acme/r{i}");
+        s.add_repo(i, &name);
+        s.set_pipelines(i, gen_pipelines(120, T0));
+        names.push(name);
+    }
+    names.push("acme/missing".into());
+    let cfg = CacheConfig {
+        concurrency: 3,
+        ..CacheConfig::default()
+    };
+    let c = PipelineCache::new(client(&s), cfg);
+    client(&s).version().await.unwrap();
+    s.reset_requests();
+    let out = c.histories(&names, &all_history()).await;
+    let got: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
+    assert_eq!(got, names.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(out[..10]
+        .iter()
+        .all(|(_, r)| r.as_ref().unwrap().pipelines.len() == 120));
+    assert!(matches!(out[10].1, Err(Error::RepoNotFound { .. })));
+    assert!(
+        s.max_in_flight() <= 3 && s.max_in_flight() >= 2,
+        "{}",
+        s.max_in_flight()
+    );
 }
 
 #[tokio::test]

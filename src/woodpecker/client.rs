@@ -172,15 +172,8 @@ impl WoodpeckerClient {
         let token = cfg.token.filter(|t| !t.is_empty());
         let auth = match &token {
             Some(t) => {
-                let mut v =
-                    HeaderValue::from_str(&format!("Bearer {}", t.expose())).map_err(|_| {
-                        Error::InvalidUrl {
-                            url: base.clone(),
-                            reason:
-                                "the API token contains characters that cannot be sent in a header"
-                                    .into(),
-                        }
-                    })?;
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose()))
+                    .map_err(|_| Error::InvalidToken)?;
                 v.set_sensitive(true);
                 Some(v)
             }

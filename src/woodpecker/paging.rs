@@ -398,4 +398,27 @@ mod tests {
         assert_eq!(w.pipelines.len(), 10);
         assert!(w.unfinished.is_empty());
     }
+
+    #[test]
+    fn long_unfinished_pipelines_stop_being_rechecked() {
+        let mut w = Window {
+            top: Some(RowMark {
+                number: 100,
+                created: 10_000,
+            }),
+            floor: Some(RowMark {
+                number: 1,
+                created: 100,
+            }),
+            rows: 100,
+            ..Window::default()
+        };
+        w.unfinished.insert(40, 4_000); // blocked long ago
+        w.unfinished.insert(90, 9_000);
+        let plan = w.plan_refresh(10_000, 2_000, 60).unwrap();
+        assert_eq!(plan.stop.number, 90);
+        assert_eq!(plan.after, Some(9_000 - 60 - 1));
+        assert!(!w.unfinished.contains_key(&40));
+        assert!(Window::default().plan_refresh(0, 1, 1).is_none());
+    }
 }

@@ -212,6 +212,8 @@ struct Data {
     pipelines: HashMap<i64, Vec<FakePipeline>>,
     faults: VecDeque<(Match, Fault, u32)>,
     log: Vec<Recorded>,
+    in_flight: usize,
+    max_in_flight: usize,
 }
 
 #[derive(Clone)]
@@ -338,8 +340,16 @@ impl FakeWoodpecker {
             .count()
     }
 
+    /// Clears the request log and the in-flight high-water mark.
     pub fn reset_requests(&self) {
-        self.data.lock().unwrap().log.clear();
+        let mut d = self.data.lock().unwrap();
+        d.log.clear();
+        d.max_in_flight = d.in_flight;
+    }
+
+    /// Most requests being served at the same time since the last reset.
+    pub fn max_in_flight(&self) -> usize {
+        self.data.lock().unwrap().max_in_flight
     }
 }
 
@@ -455,6 +465,22 @@ const EVENTS: [&str; 9] = [
 ];
 
 async fn handle(State(data): State<Arc<Mutex<Data>>>, req: Request) -> Response {
+    {
+        let mut d = data.lock().unwrap();
+        d.in_flight += 1;
+        d.max_in_flight = d.max_in_flight.max(d.in_flight);
+    }
+    struct Leave(Arc<Mutex<Data>>);
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            self.0.lock().unwrap().in_flight -= 1;
+        }
+    }
+    let _leave = Leave(data.clone());
+    serve(data, req).await
+}
+
+async fn serve(data: Arc<Mutex<Data>>, req: Request) -> Response {
     let full_path = req.uri().path().to_string();
     let query: Vec<(String, String)> = req.uri().query().map(url_pairs).unwrap_or_default();
     let authorization = req
