@@ -770,3 +770,16 @@ async fn token_never_appears_in_errors_or_logs() {
         );
     }
 }
+
+#[tokio::test]
+async fn https_to_a_plain_http_server_is_a_tls_error() {
+    let s = server_with(&[(1, "acme/api", 5)]).await;
+    let c = WoodpeckerClient::new(ClientConfig {
+        base_url: s.url().replace("http://", "https://"),
+        ..client_cfg(&s)
+    })
+    .unwrap();
+    let e = c.version().await.unwrap_err();
+    assert!(matches!(e, Error::Tls { .. }), "{e:?}");
+    assert!(e.to_string().contains("TLS handshake"), "{e}");
+}

@@ -496,7 +496,16 @@ impl WoodpeckerClient {
             });
         }
         let lower = detail.to_ascii_lowercase();
-        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        // rustls errors are not reachable as types here; recognise them by text.
+        const TLS_HINTS: [&str; 6] = [
+            "certificate",
+            "tls",
+            "ssl",
+            "handshake",
+            "corrupt message",
+            "alert",
+        ];
+        if TLS_HINTS.iter().any(|h| lower.contains(h)) {
             return Attempt::Fail(Error::Tls {
                 host: self.inner.host.clone(),
                 detail,
