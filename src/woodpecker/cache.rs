@@ -303,7 +303,7 @@ impl PipelineCache {
         key: &Key,
         events: &[Event],
         fresh: bool,
-        wants_more: &(dyn Fn(&Window) -> bool + Sync),
+        wants_more: &(dyn Fn(&Window) -> bool + Send + Sync),
     ) -> Result<(), Error> {
         let cfg = &self.inner.cfg;
         let repo = match &entry.repo {

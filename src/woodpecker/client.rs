@@ -172,13 +172,8 @@ impl WoodpeckerClient {
         let token = cfg.token.filter(|t| !t.is_empty());
         let auth = match &token {
             Some(t) => {
-                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose())).map_err(
-                    |_| Error::InvalidUrl {
-                        url: base.clone(),
-                        reason: "the API token contains characters that cannot be sent in a header"
-                            .into(),
-                    },
-                )?;
+                let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose()))
+                    .map_err(|_| Error::InvalidToken)?;
                 v.set_sensitive(true);
                 Some(v)
             }
@@ -253,7 +248,9 @@ impl WoodpeckerClient {
 
     /// `GET /healthz`: Ok when the server says its database is reachable.
     pub async fn health(&self) -> Result<(), Error> {
-        self.get_bytes("/healthz", &[], On404::Endpoint).await.map(|_| ())
+        self.get_bytes("/healthz", &[], On404::Endpoint)
+            .await
+            .map(|_| ())
     }
 
     /// `GET /api/user`: proves the token. Nothing about the user is kept.
@@ -317,7 +314,10 @@ impl WoodpeckerClient {
         bump(&c.pipelines_parsed, rows.len() as u64);
         let n = rows.len();
         Ok(PipelinePage {
-            pipelines: rows.into_iter().filter_map(WirePipeline::into_domain).collect(),
+            pipelines: rows
+                .into_iter()
+                .filter_map(WirePipeline::into_domain)
+                .collect(),
             rows: n,
         })
     }
@@ -351,12 +351,11 @@ impl WoodpeckerClient {
         query: &[(&str, String)],
         on404: On404<'_>,
     ) -> Result<Bytes, Error> {
-        let mut url = Url::parse(&format!("{}{}", self.inner.base, rel)).map_err(|e| {
-            Error::InvalidUrl {
+        let mut url =
+            Url::parse(&format!("{}{}", self.inner.base, rel)).map_err(|e| Error::InvalidUrl {
                 url: self.inner.base.clone(),
                 reason: e.to_string(),
-            }
-        })?;
+            })?;
         if !query.is_empty() {
             let mut qp = url.query_pairs_mut();
             for (k, v) in query {
@@ -431,7 +430,9 @@ impl WoodpeckerClient {
             }),
             StatusCode::FORBIDDEN => Attempt::Fail(Error::Forbidden { endpoint }),
             StatusCode::NOT_FOUND => Attempt::Fail(match on404 {
-                On404::Repo(r) => Error::RepoNotFound { repo: r.to_string() },
+                On404::Repo(r) => Error::RepoNotFound {
+                    repo: r.to_string(),
+                },
                 On404::Endpoint => Error::NotFound { endpoint },
             }),
             StatusCode::TOO_MANY_REQUESTS => {
@@ -463,12 +464,18 @@ impl WoodpeckerClient {
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or("");
                 Attempt::Fail(Error::NotWoodpecker {
-                    snippet: snippet(format!("HTTP {} redirect to {to}", s.as_u16()).as_bytes(), secret),
+                    snippet: snippet(
+                        format!("HTTP {} redirect to {to}", s.as_u16()).as_bytes(),
+                        secret,
+                    ),
                     endpoint,
                 })
             }
             s => {
-                let body = self.read_body(resp, &endpoint, 4096).await.unwrap_or_default();
+                let body = self
+                    .read_body(resp, &endpoint, 4096)
+                    .await
+                    .unwrap_or_default();
                 Attempt::Fail(Error::Rejected {
                     status: s.as_u16(),
                     endpoint,
@@ -489,7 +496,16 @@ impl WoodpeckerClient {
             });
         }
         let lower = detail.to_ascii_lowercase();
-        if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        // rustls errors are not reachable as types here; recognise them by text.
+        const TLS_HINTS: [&str; 6] = [
+            "certificate",
+            "tls",
+            "ssl",
+            "handshake",
+            "corrupt message",
+            "alert",
+        ];
+        if TLS_HINTS.iter().any(|h| lower.contains(h)) {
             return Attempt::Fail(Error::Tls {
                 host: self.inner.host.clone(),
                 detail,

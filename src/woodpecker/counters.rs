@@ -13,7 +13,8 @@ pub struct Counters {
     pub pages: u64,
     /// Pipeline rows parsed from those pages.
     pub pipelines_parsed: u64,
-    /// `history` calls that found the repo already cached.
+    /// `history` calls that found the repo already cached, and `repos`
+    /// calls answered from the cached list.
     pub cache_hits: u64,
     /// `history` calls that had to start from nothing.
     pub cache_misses: u64,

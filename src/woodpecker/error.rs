@@ -24,6 +24,9 @@ pub enum Error {
     #[error("the Woodpecker URL {url:?} is not valid ({reason}); use an http:// or https:// address such as https://ci.example.com")]
     InvalidUrl { url: String, reason: String },
 
+    #[error("the API token contains characters that cannot be sent in an HTTP header; paste the personal access token again")]
+    InvalidToken,
+
     #[error("could not connect to the Woodpecker server at {host} ({detail}); check the URL and that the server is reachable from Grafana")]
     Unreachable { host: String, detail: String },
 
@@ -93,7 +96,7 @@ fn unauthorized_msg(token_configured: bool, endpoint: &str) -> String {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidUrl { .. } => ErrorKind::Config,
+            Error::InvalidUrl { .. } | Error::InvalidToken => ErrorKind::Config,
             Error::Unreachable { .. } | Error::Tls { .. } | Error::Timeout { .. } => {
                 ErrorKind::Network
             }
@@ -153,7 +156,11 @@ pub(crate) fn snippet(body: &[u8], secret: Option<&str>) -> String {
             out.push('…');
             break;
         }
-        let c = if c.is_control() || c.is_whitespace() { ' ' } else { c };
+        let c = if c.is_control() || c.is_whitespace() {
+            ' '
+        } else {
+            c
+        };
         if c == ' ' && last_space {
             continue;
         }

@@ -120,7 +120,10 @@ mod tests {
             "created":5,"created_at":6,"finished":0}]"#;
         let p: Vec<WirePipeline> = serde_json::from_str(v3).unwrap();
         let p = p.into_iter().next().unwrap().into_domain().unwrap();
-        assert_eq!((p.number, p.event, p.status), (318, Event::Deployment, Status::Failure));
+        assert_eq!(
+            (p.number, p.event, p.status),
+            (318, Event::Deployment, Status::Failure)
+        );
         assert_eq!((p.created, p.started, p.finished), (10, 11, 13));
         assert_eq!(p.deploy_to, "production");
         let p: Vec<WirePipeline> = serde_json::from_str(v2).unwrap();
@@ -128,7 +131,10 @@ mod tests {
         assert_eq!((p.created, p.started, p.finished), (10, 11, 13));
         let p: Vec<WirePipeline> = serde_json::from_str(odd).unwrap();
         let p = p.into_iter().next().unwrap().into_domain().unwrap();
-        assert_eq!((p.event, p.status, p.created), (Event::Other, Status::Other, 5));
+        assert_eq!(
+            (p.event, p.status, p.created),
+            (Event::Other, Status::Other, 5)
+        );
         assert!(!p.is_finished());
         assert_eq!(p.branch, "");
     }
@@ -139,6 +145,12 @@ mod tests {
             r#"{"id":42,"owner":"acme","name":"api","full_name":"acme/api","trusted":true,"avatar_url":"x"}"#,
         )
         .unwrap();
-        assert_eq!(Repo::from(r), Repo { id: 42, full_name: "acme/api".into() });
+        assert_eq!(
+            Repo::from(r),
+            Repo {
+                id: 42,
+                full_name: "acme/api".into()
+            }
+        );
     }
 }

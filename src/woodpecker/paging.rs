@@ -131,9 +131,7 @@ impl Window {
                     if p.number > new_top.number {
                         new_top = RowMark::of(&p);
                     }
-                } else if !self.unfinished.contains_key(&p.number)
-                    || !rechecked.insert(p.number)
-                {
+                } else if !self.unfinished.contains_key(&p.number) || !rechecked.insert(p.number) {
                     continue; // known and final
                 }
                 if !matches(events, &p) {
@@ -156,7 +154,8 @@ impl Window {
         self.unfinished = still_unfinished;
         if !finished_now.is_empty() {
             self.pipelines.extend(finished_now);
-            self.pipelines.sort_unstable_by(|a, b| b.number.cmp(&a.number));
+            self.pipelines
+                .sort_unstable_by_key(|p| std::cmp::Reverse(p.number));
             self.pipelines.dedup_by_key(|p| p.number);
         }
         Ok(page_no)
@@ -236,7 +235,11 @@ mod tests {
     fn pl(number: u64, finished: bool, event: Event) -> Pipeline {
         Pipeline {
             number,
-            status: if finished { Status::Success } else { Status::Running },
+            status: if finished {
+                Status::Success
+            } else {
+                Status::Running
+            },
             event,
             branch: "main".into(),
             deploy_to: String::new(),
@@ -334,7 +337,10 @@ mod tests {
         .unwrap();
         assert_eq!(w.rows, 100);
         // Delete 60 rows inside the window: the naive resume page would skip.
-        mem.0.lock().unwrap().retain(|p| !(250..310).contains(&p.number));
+        mem.0
+            .lock()
+            .unwrap()
+            .retain(|p| !(250..310).contains(&p.number));
         let m = mem.clone();
         w.extend(
             &[],
@@ -391,5 +397,28 @@ mod tests {
         .unwrap();
         assert_eq!(w.pipelines.len(), 10);
         assert!(w.unfinished.is_empty());
+    }
+
+    #[test]
+    fn long_unfinished_pipelines_stop_being_rechecked() {
+        let mut w = Window {
+            top: Some(RowMark {
+                number: 100,
+                created: 10_000,
+            }),
+            floor: Some(RowMark {
+                number: 1,
+                created: 100,
+            }),
+            rows: 100,
+            ..Window::default()
+        };
+        w.unfinished.insert(40, 4_000); // blocked long ago
+        w.unfinished.insert(90, 9_000);
+        let plan = w.plan_refresh(10_000, 2_000, 60).unwrap();
+        assert_eq!(plan.stop.number, 90);
+        assert_eq!(plan.after, Some(9_000 - 60 - 1));
+        assert!(!w.unfinished.contains_key(&40));
+        assert!(Window::default().plan_refresh(0, 1, 1).is_none());
     }
 }

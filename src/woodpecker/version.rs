@@ -91,7 +91,10 @@ mod tests {
     #[test]
     fn parses_release_dev_and_branch_builds() {
         let v = ServerVersion::parse("3.17.0");
-        assert_eq!((v.major, v.minor, v.patch, v.development), (3, 17, 0, false));
+        assert_eq!(
+            (v.major, v.minor, v.patch, v.development),
+            (3, 17, 0, false)
+        );
         assert!(v.has_event_filter() && v.has_time_filters());
         let v = ServerVersion::parse("2.8.3");
         assert!(!v.has_event_filter() && v.has_time_filters());

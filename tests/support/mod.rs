@@ -1,3 +1,7 @@
-#![allow(dead_code)] // each test binary uses a different part of the support code
+//! Shared test helpers. Include with `mod support;` from a test crate.
+// Each test binary uses a different part of the support code.
+#![allow(dead_code)]
+
 pub mod frames;
 pub mod plugin_process;
+pub mod woodpecker_server;
