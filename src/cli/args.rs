@@ -188,11 +188,23 @@ mod tests {
 
     #[test]
     fn mistakes_are_explained() {
-        assert!(parse(&args("report")).unwrap_err().contains("choose a source"));
-        assert!(parse(&args("report --demo --url x")).unwrap_err().contains("only one"));
-        assert!(parse(&args("report --demo --repo")).unwrap_err().contains("--repo needs a value"));
-        assert!(parse(&args("report --demo --token abc")).unwrap_err().contains("WOODPECKER_TOKEN"));
-        assert!(parse(&args("report --demo --format xml")).unwrap_err().contains("--format"));
-        assert!(parse(&args("serve")).unwrap_err().contains("unknown command"));
+        assert!(parse(&args("report"))
+            .unwrap_err()
+            .contains("choose a source"));
+        assert!(parse(&args("report --demo --url x"))
+            .unwrap_err()
+            .contains("only one"));
+        assert!(parse(&args("report --demo --repo"))
+            .unwrap_err()
+            .contains("--repo needs a value"));
+        assert!(parse(&args("report --demo --token abc"))
+            .unwrap_err()
+            .contains("WOODPECKER_TOKEN"));
+        assert!(parse(&args("report --demo --format xml"))
+            .unwrap_err()
+            .contains("--format"));
+        assert!(parse(&args("serve"))
+            .unwrap_err()
+            .contains("unknown command"));
     }
 }

@@ -25,13 +25,15 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
         Some(s) => parse_now(s)?,
     };
     let since = parse_duration(&args.since).map_err(|e| format!("--since {e}"))?;
-    let options = RecoveryOptions::read(&JsonObject::new(&args.options, "options").map_err(flag_error)?)
-        .map_err(flag_error)?;
+    let options =
+        RecoveryOptions::read(&JsonObject::new(&args.options, "options").map_err(flag_error)?)
+            .map_err(flag_error)?;
     let (filter, settings) = options.resolve();
     let source: Box<dyn PipelineSource> = match &args.source {
         SourceArg::Demo => Box::new(FixedSource::demo(now)),
         SourceArg::Input(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
             Box::new(FixedSource::from_json_lines(&text, path, now)?)
         }
         SourceArg::Url(url) => Box::new(
@@ -98,7 +100,9 @@ fn parse_now(s: &str) -> Result<i64, String> {
     }
     DateTime::parse_from_rfc3339(s)
         .map(|t| t.timestamp())
-        .map_err(|_| format!("--now {s:?} is neither RFC 3339 (2026-01-31T12:00:00Z) nor Unix seconds"))
+        .map_err(|_| {
+            format!("--now {s:?} is neither RFC 3339 (2026-01-31T12:00:00Z) nor Unix seconds")
+        })
 }
 
 /// One incident row, as every format prints it.
@@ -192,14 +196,23 @@ fn write_table(
         ("P50 recovery", opt_duration(s.p50)),
         ("P90 recovery", opt_duration(s.p90)),
         ("mean recovery", opt_duration(s.mean)),
-        ("open / superseded / flaky", format!("{} / {} / {}", s.open, s.superseded, s.flaky)),
-        ("deploys / failed", format!("{} / {}", s.deploys, s.failed_deploys)),
+        (
+            "open / superseded / flaky",
+            format!("{} / {} / {}", s.open, s.superseded, s.flaky),
+        ),
+        (
+            "deploys / failed",
+            format!("{} / {}", s.deploys, s.failed_deploys),
+        ),
         (
             "change failure rate",
             s.change_failure_rate
                 .map_or("–".into(), |r| format!("{:.1}%", r * 100.0)),
         ),
-        ("deploy frequency", format!("{:.2} per day", s.deploys_per_day)),
+        (
+            "deploy frequency",
+            format!("{:.2} per day", s.deploys_per_day),
+        ),
         ("DORA band", s.band.map_or("–", |b| b.as_str()).to_string()),
     ];
     for (k, v) in lines {
@@ -210,7 +223,17 @@ fn write_table(
     }
     let rows = rows(a, scope.range, source);
     writeln!(out, "\nIncidents ({})", rows.len())?;
-    let header = ["REPO", "ENVIRONMENT", "STATUS", "FAILED AT", "RECOVERED AT", "RECOVERY", "FLAKY", "CHAIN", "PIPELINE"];
+    let header = [
+        "REPO",
+        "ENVIRONMENT",
+        "STATUS",
+        "FAILED AT",
+        "RECOVERED AT",
+        "RECOVERY",
+        "FLAKY",
+        "CHAIN",
+        "PIPELINE",
+    ];
     let cells: Vec<[String; 9]> = rows
         .iter()
         .map(|r| {
@@ -220,7 +243,9 @@ fn write_table(
                 r.status.to_string(),
                 time(r.failed_at),
                 r.recovered_at.map(time).unwrap_or_default(),
-                r.recovery_secs.map(|s| human_duration(s as f64)).unwrap_or_default(),
+                r.recovery_secs
+                    .map(|s| human_duration(s as f64))
+                    .unwrap_or_default(),
                 if r.flaky { "yes".into() } else { String::new() },
                 r.chain_failures.to_string(),
                 format!("#{}", r.pipeline),
@@ -228,7 +253,14 @@ fn write_table(
         })
         .collect();
     let widths: Vec<usize> = (0..header.len())
-        .map(|c| cells.iter().map(|r| r[c].chars().count()).chain([header[c].len()]).max().unwrap_or(0))
+        .map(|c| {
+            cells
+                .iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
         .collect();
     let line = |cols: Vec<&str>| {
         cols.iter()
@@ -318,7 +350,12 @@ fn write_csv(
     writeln!(out)?;
     writeln!(out, "repo,environment,status,failed_at,recovered_at,recovery_seconds,flaky,chain_failures,pipeline,url")?;
     for r in rows(a, scope.range, source) {
-        let iso = |t: i64| Utc.timestamp_opt(t, 0).single().map(|d| d.to_rfc3339()).unwrap_or_default();
+        let iso = |t: i64| {
+            Utc.timestamp_opt(t, 0)
+                .single()
+                .map(|d| d.to_rfc3339())
+                .unwrap_or_default()
+        };
         writeln!(
             out,
             "{},{},{},{},{},{},{},{},{},{}",

@@ -61,7 +61,6 @@ impl DataSourceConfig {
 mod tests {
     use super::*;
 
-
     fn settings(json: &str, token: Option<&str>) -> DataSourceInstanceSettings {
         DataSourceInstanceSettings {
             url: "https://ci.example.com".into(),
@@ -85,7 +84,8 @@ mod tests {
 
     #[test]
     fn debug_never_shows_the_token() {
-        let c = DataSourceConfig::parse(&settings(r#"{"demo":false}"#, Some("s3cr3t-pat"))).unwrap();
+        let c =
+            DataSourceConfig::parse(&settings(r#"{"demo":false}"#, Some("s3cr3t-pat"))).unwrap();
         assert_eq!(c.token.as_ref().map(Token::expose), Some("s3cr3t-pat"));
         assert!(!format!("{c:?}").contains("s3cr3t"));
     }

@@ -21,7 +21,9 @@ pub fn incidents_frame(
         .filter(|i| range.from <= i.failed_at && i.failed_at <= range.to)
         .filter(|i| include_superseded || !matches!(i.state, IncidentState::Superseded { .. }))
         .collect();
-    rows.sort_by(|x, y| (y.failed_at, &y.repo, y.pipeline).cmp(&(x.failed_at, &x.repo, x.pipeline)));
+    rows.sort_by(|x, y| {
+        (y.failed_at, &y.repo, y.pipeline).cmp(&(x.failed_at, &x.repo, x.pipeline))
+    });
     let mut repo = Vec::new();
     let mut environment = Vec::new();
     let mut status = Vec::new();
@@ -58,7 +60,14 @@ pub fn incidents_frame(
                 None,
                 Some(i.chain_failures as i64),
             ),
-            IncidentState::Open => ("open", None, None, None, None, Some(i.chain_failures as i64)),
+            IncidentState::Open => (
+                "open",
+                None,
+                None,
+                None,
+                None,
+                Some(i.chain_failures as i64),
+            ),
             IncidentState::Superseded { by } => {
                 ("superseded", None, None, None, Some(by as i64), None)
             }
@@ -81,10 +90,14 @@ pub fn incidents_frame(
         Field::new("chain_failures", Values::OptI64(chain)),
         Field::new("pipeline", Values::I64(pipeline)),
         Field::new("recovered_by", Values::OptI64(recovered_by)),
-        Field::new("url", Values::Str(url)).with_config(link_config("Open the failed pipeline in Woodpecker")),
+        Field::new("url", Values::Str(url))
+            .with_config(link_config("Open the failed pipeline in Woodpecker")),
     ];
     if include_superseded {
-        fields.insert(10, Field::new("superseded_by", Values::OptI64(superseded_by)));
+        fields.insert(
+            10,
+            Field::new("superseded_by", Values::OptI64(superseded_by)),
+        );
     }
     Frame::new("incidents", fields)
 }
@@ -108,23 +121,36 @@ pub fn deploys_frame(a: &Analysis, source: &dyn PipelineSource, range: TimeRange
     Frame::new(
         "deploys",
         vec![
-            Field::new("repo", Values::Str(rows.iter().map(|d| d.repo.to_string()).collect())),
+            Field::new(
+                "repo",
+                Values::Str(rows.iter().map(|d| d.repo.to_string()).collect()),
+            ),
             Field::new(
                 "environment",
                 Values::Str(rows.iter().map(|d| d.environment.to_string()).collect()),
             ),
-            Field::new("finished_at", Values::Time(rows.iter().map(|d| d.finished).collect())),
+            Field::new(
+                "finished_at",
+                Values::Time(rows.iter().map(|d| d.finished).collect()),
+            ),
             Field::new(
                 "status",
                 Values::Str(rows.iter().map(|d| d.status.as_str().to_string()).collect()),
             ),
-            Field::new("pipeline", Values::I64(rows.iter().map(|d| d.number as i64).collect())),
+            Field::new(
+                "pipeline",
+                Values::I64(rows.iter().map(|d| d.number as i64).collect()),
+            ),
             Field::new(
                 "event",
                 Values::Str(rows.iter().map(|d| d.event.as_str().to_string()).collect()),
             ),
-            Field::new("branch", Values::Str(rows.iter().map(|d| d.branch.to_string()).collect())),
-            Field::new("url", Values::Str(url)).with_config(link_config("Open the pipeline in Woodpecker")),
+            Field::new(
+                "branch",
+                Values::Str(rows.iter().map(|d| d.branch.to_string()).collect()),
+            ),
+            Field::new("url", Values::Str(url))
+                .with_config(link_config("Open the pipeline in Woodpecker")),
         ],
     )
 }
@@ -135,7 +161,12 @@ pub fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
     if groups.iter().any(|(g, _)| g.repo.is_some()) {
         fields.push(Field::new(
             "repo",
-            Values::Str(groups.iter().map(|(g, _)| g.repo.clone().unwrap_or_default()).collect()),
+            Values::Str(
+                groups
+                    .iter()
+                    .map(|(g, _)| g.repo.clone().unwrap_or_default())
+                    .collect(),
+            ),
         ));
     }
     if groups.iter().any(|(g, _)| g.environment.is_some()) {
@@ -150,9 +181,8 @@ pub fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
         ));
     }
     let col = |f: fn(&Summary) -> Option<f64>| groups.iter().map(|(_, s)| f(s)).collect::<Vec<_>>();
-    let count = |f: fn(&Summary) -> usize| {
-        Values::I64(groups.iter().map(|(_, s)| f(s) as i64).collect())
-    };
+    let count =
+        |f: fn(&Summary) -> usize| Values::I64(groups.iter().map(|(_, s)| f(s) as i64).collect());
     fields.extend([
         Field::new("incidents", count(|s| s.incidents)),
         Field::seconds("p50_seconds", col(|s| s.p50)),
@@ -163,11 +193,14 @@ pub fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
         Field::new("flaky", count(|s| s.flaky)),
         Field::new("deploys", count(|s| s.deploys)),
         Field::new("failed_deploys", count(|s| s.failed_deploys)),
-        Field::new("change_failure_rate", Values::OptF64(col(|s| s.change_failure_rate)))
-            .with_config(FieldConfig {
-                unit: Some("percentunit".into()),
-                ..FieldConfig::default()
-            }),
+        Field::new(
+            "change_failure_rate",
+            Values::OptF64(col(|s| s.change_failure_rate)),
+        )
+        .with_config(FieldConfig {
+            unit: Some("percentunit".into()),
+            ..FieldConfig::default()
+        }),
         Field::new(
             "deploys_per_day",
             Values::F64(groups.iter().map(|(_, s)| s.deploys_per_day).collect()),
@@ -192,8 +225,14 @@ pub fn mttr_frames(series: &[Series]) -> Vec<Frame> {
         .iter()
         .map(|s| {
             let labels: BTreeMap<String, String> = [
-                s.group.repo.as_ref().map(|r| ("repo".to_string(), r.clone())),
-                s.group.environment.as_ref().map(|e| ("environment".to_string(), e.clone())),
+                s.group
+                    .repo
+                    .as_ref()
+                    .map(|r| ("repo".to_string(), r.clone())),
+                s.group
+                    .environment
+                    .as_ref()
+                    .map(|e| ("environment".to_string(), e.clone())),
             ]
             .into_iter()
             .flatten()
@@ -204,7 +243,10 @@ pub fn mttr_frames(series: &[Series]) -> Vec<Frame> {
             Frame::new(
                 "mttr",
                 vec![
-                    Field::new("time", Values::Time(s.points.iter().map(|p| p.time).collect())),
+                    Field::new(
+                        "time",
+                        Values::Time(s.points.iter().map(|p| p.time).collect()),
+                    ),
                     Field::seconds("p50_seconds", stat(|p| p.p50)).with_labels(labels.clone()),
                     Field::seconds("p90_seconds", stat(|p| p.p90)).with_labels(labels.clone()),
                     Field::seconds("mean_seconds", stat(|p| p.mean)).with_labels(labels.clone()),

@@ -28,7 +28,11 @@ fn response(ok: bool, message: String, warnings: Vec<String>) -> CheckHealthResp
     };
     let details = serde_json::json!({ "warnings": warnings });
     CheckHealthResponse {
-        status: if ok { HealthStatus::Ok } else { HealthStatus::Error } as i32,
+        status: if ok {
+            HealthStatus::Ok
+        } else {
+            HealthStatus::Error
+        } as i32,
         message,
         json_details: details.to_string().into_bytes(),
     }

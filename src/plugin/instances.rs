@@ -41,8 +41,8 @@ impl Instances {
     }
 
     fn build(&self, settings: &DataSourceInstanceSettings) -> Result<Instance, String> {
-        let config = DataSourceConfig::parse(settings)
-            .map_err(|e| format!("data source settings: {e}"))?;
+        let config =
+            DataSourceConfig::parse(settings).map_err(|e| format!("data source settings: {e}"))?;
         let source: Arc<dyn PipelineSource> = if config.demo {
             Arc::new(FixedSource::demo(chrono::Utc::now().timestamp()))
         } else {

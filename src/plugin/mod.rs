@@ -1,13 +1,13 @@
 //! The Grafana layer: translates between Grafana's plugin protocol and the
 //! engine. No recovery logic lives here.
 
-pub mod frame;
-pub mod query;
-pub mod datasource;
-pub mod instances;
-pub mod server;
-pub mod health;
 pub mod data;
-pub mod run;
-pub mod resources;
+pub mod datasource;
+pub mod frame;
 pub mod frames;
+pub mod health;
+pub mod instances;
+pub mod query;
+pub mod resources;
+pub mod run;
+pub mod server;

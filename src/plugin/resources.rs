@@ -56,13 +56,19 @@ fn parse_url(request: &CallResourceRequest) -> (String, Vec<String>) {
     } else {
         &request.url
     };
-    let Ok(url) = Url::parse("http://resource.invalid/").and_then(|b| b.join(raw.trim_start_matches('/'))) else {
+    let Ok(url) =
+        Url::parse("http://resource.invalid/").and_then(|b| b.join(raw.trim_start_matches('/')))
+    else {
         return (request.path.trim_matches('/').to_string(), Vec::new());
     };
     let repos = url
         .query_pairs()
         .filter(|(k, _)| k == "repos" || k == "repo")
-        .flat_map(|(_, v)| v.split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>())
+        .flat_map(|(_, v)| {
+            v.split(',')
+                .map(|s| s.trim().to_string())
+                .collect::<Vec<_>>()
+        })
         .filter(|s| !s.is_empty())
         .collect();
     (url.path().trim_matches('/').to_string(), repos)
@@ -135,7 +141,11 @@ async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Va
             }
             Err(e) => return Err(failure(e)),
         };
-        for p in history.pipelines.iter().filter(|p| events.contains(&p.event)) {
+        for p in history
+            .pipelines
+            .iter()
+            .filter(|p| events.contains(&p.event))
+        {
             let value = match list {
                 List::Environments => domain::environment_of(p),
                 List::Branches => &p.branch,

@@ -68,7 +68,12 @@ pub async fn run_query(
     let source = inst.source.as_ref();
     let (frames, vis, notes) = match spec.query_type {
         QueryType::Incidents => (
-            vec![frames::incidents_frame(&a, source, range, spec.include_superseded)],
+            vec![frames::incidents_frame(
+                &a,
+                source,
+                range,
+                spec.include_superseded,
+            )],
             Some(Visualisation::Table),
             Vec::new(),
         ),
@@ -95,11 +100,18 @@ pub async fn run_query(
         QueryType::Mttr => {
             let spec = series_spec.expect("built for mttr above");
             let series = domain::series(&a.deploys, &a.incidents, range, &spec, &scope.settings);
-            (frames::mttr_frames(&series), Some(Visualisation::Graph), Vec::new())
+            (
+                frames::mttr_frames(&series),
+                Some(Visualisation::Graph),
+                Vec::new(),
+            )
         }
     };
     let meta = meta(&spec, &scope, &a, vis, notes);
-    Ok(frames.into_iter().map(|f| f.with_meta(meta.clone())).collect())
+    Ok(frames
+        .into_iter()
+        .map(|f| f.with_meta(meta.clone()))
+        .collect())
 }
 
 fn prefixed(g: &domain::GroupLabel, note: &str) -> String {
@@ -107,7 +119,11 @@ fn prefixed(g: &domain::GroupLabel, note: &str) -> String {
         (None, None) => note.to_string(),
         (r, e) => format!(
             "{}: {note}",
-            [r.as_deref(), e.as_deref()].into_iter().flatten().collect::<Vec<_>>().join(" / ")
+            [r.as_deref(), e.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" / ")
         ),
     }
 }

@@ -56,7 +56,9 @@ impl pluginv2::data_server::Data for Backend {
     ) -> Result<Response<pluginv2::QueryDataResponse>, Status> {
         let request = request.into_inner();
         let instance = self.instances.get(request.plugin_context.as_ref());
-        Ok(Response::new(data::query_data(instance, request.queries).await))
+        Ok(Response::new(
+            data::query_data(instance, request.queries).await,
+        ))
     }
 }
 
@@ -75,7 +77,9 @@ impl pluginv2::diagnostics_server::Diagnostics for Backend {
         &self,
         _request: Request<pluginv2::CollectMetricsRequest>,
     ) -> Result<Response<pluginv2::CollectMetricsResponse>, Status> {
-        Ok(Response::new(pluginv2::CollectMetricsResponse { metrics: None }))
+        Ok(Response::new(pluginv2::CollectMetricsResponse {
+            metrics: None,
+        }))
     }
 }
 

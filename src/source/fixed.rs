@@ -101,11 +101,7 @@ impl PipelineSource for FixedSource {
     async fn check_health(&self) -> HealthReport {
         HealthReport {
             ok: true,
-            message: format!(
-                "Using {}: {} repositories",
-                self.origin,
-                self.repos.len()
-            ),
+            message: format!("Using {}: {} repositories", self.origin, self.repos.len()),
             warnings: Vec::new(),
         }
     }
@@ -161,21 +157,48 @@ mod tests {
         let s = FixedSource::from_json_lines(text, "history.jsonl", 100).unwrap();
         let repos = s.repos().await.unwrap();
         assert_eq!(repos.len(), 2);
-        let h = s.histories(&["ACME/API".into()], &HistoryRequest { since: 0, covered: &|_| true, events: &[] }).await;
+        let h = s
+            .histories(
+                &["ACME/API".into()],
+                &HistoryRequest {
+                    since: 0,
+                    covered: &|_| true,
+                    events: &[],
+                },
+            )
+            .await;
         let pipelines = &h[0].1.as_ref().unwrap().pipelines;
         assert_eq!(pipelines.len(), 2);
         assert!(pipelines.iter().any(|p| p.finished == 5), "2.x names parse");
-        let web = s.histories(&["acme/web".into()], &HistoryRequest { since: 0, covered: &|_| true, events: &[] }).await;
-        assert!(web[0].1.as_ref().unwrap().pipelines.is_empty(), "running pipelines are not held");
+        let web = s
+            .histories(
+                &["acme/web".into()],
+                &HistoryRequest {
+                    since: 0,
+                    covered: &|_| true,
+                    events: &[],
+                },
+            )
+            .await;
+        assert!(
+            web[0].1.as_ref().unwrap().pipelines.is_empty(),
+            "running pipelines are not held"
+        );
     }
 
     #[test]
     fn bad_lines_are_named() {
-        let e = FixedSource::from_json_lines("{\"number\":1}", "h.jsonl", 0).err().unwrap();
+        let e = FixedSource::from_json_lines("{\"number\":1}", "h.jsonl", 0)
+            .err()
+            .unwrap();
         assert!(e.contains("h.jsonl, line 1") && e.contains("repo"), "{e}");
-        let e = FixedSource::from_json_lines("\n{oops", "h.jsonl", 0).err().unwrap();
+        let e = FixedSource::from_json_lines("\n{oops", "h.jsonl", 0)
+            .err()
+            .unwrap();
         assert!(e.contains("line 2") && e.contains("not JSON"), "{e}");
-        let e = FixedSource::from_json_lines(r#"{"repo":"a/b","number":"x"}"#, "h.jsonl", 0).err().unwrap();
+        let e = FixedSource::from_json_lines(r#"{"repo":"a/b","number":"x"}"#, "h.jsonl", 0)
+            .err()
+            .unwrap();
         assert!(e.contains("line 1"), "{e}");
     }
 }

@@ -134,7 +134,11 @@ impl PipelineSource for WoodpeckerSource {
                 "Connected to Woodpecker {}: {} {} visible",
                 version.raw,
                 repos.len(),
-                if repos.len() == 1 { "repository" } else { "repositories" }
+                if repos.len() == 1 {
+                    "repository"
+                } else {
+                    "repositories"
+                }
             ),
             warnings,
         }

@@ -359,8 +359,13 @@ impl PipelineCache {
         repos: &[String],
         need: &HistoryNeed<'_>,
     ) -> Vec<(String, Result<RepoHistory, Error>)> {
-        futures::stream::iter(repos.iter())
-            .map(|r| async move { (r.clone(), self.history(r, need).await) })
+        // Owned names keep the future `Send` for async-trait callers
+        // (borrowed ones trip rustc's higher-ranked lifetime check).
+        let fetches = repos.iter().cloned().map(|r| async move {
+            let h = self.history(&r, need).await;
+            (r, h)
+        });
+        futures::stream::iter(fetches)
             .buffered(self.inner.cfg.concurrency.max(1))
             .collect()
             .await

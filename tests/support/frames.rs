@@ -21,7 +21,11 @@ pub struct Decoded {
 }
 
 pub fn decode(bytes: &[u8]) -> Decoded {
-    assert_eq!(&bytes[..6], b"ARROW1", "an Arrow IPC file, as Grafana reads");
+    assert_eq!(
+        &bytes[..6],
+        b"ARROW1",
+        "an Arrow IPC file, as Grafana reads"
+    );
     let reader = FileReader::try_new(Cursor::new(bytes.to_vec()), None).expect("arrow-rs reads it");
     let schema = reader.schema();
     let batches: Vec<RecordBatch> = reader.map(|b| b.unwrap()).collect();
@@ -40,9 +44,16 @@ pub fn decode(bytes: &[u8]) -> Decoded {
         assert_eq!(&a2.name, a.name());
         assert_eq!(a2.is_nullable, a.is_nullable());
         assert_eq!(
-            a2.metadata.iter().map(|(k, v)| (k.clone(), v.clone())).collect::<Vec<_>>(),
+            a2.metadata
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect::<Vec<_>>(),
             {
-                let mut m: Vec<_> = a.metadata().iter().map(|(k, v)| (k.clone(), v.clone())).collect();
+                let mut m: Vec<_> = a
+                    .metadata()
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.clone()))
+                    .collect();
                 m.sort();
                 m
             },
@@ -56,7 +67,9 @@ pub fn decode(bytes: &[u8]) -> Decoded {
     Decoded {
         name: md.get("name").cloned().expect("schema metadata `name`"),
         ref_id: md.get("refId").cloned().expect("schema metadata `refId`"),
-        meta: md.get("meta").map(|m| serde_json::from_str(m).expect("meta is JSON")),
+        meta: md
+            .get("meta")
+            .map(|m| serde_json::from_str(m).expect("meta is JSON")),
         batch,
     }
 }
@@ -83,7 +96,12 @@ impl Decoded {
     }
 
     pub fn field_names(&self) -> Vec<String> {
-        self.batch.schema().fields().iter().map(|f| f.name().clone()).collect()
+        self.batch
+            .schema()
+            .fields()
+            .iter()
+            .map(|f| f.name().clone())
+            .collect()
     }
 
     pub fn rows(&self) -> usize {
@@ -106,17 +124,23 @@ impl Decoded {
 
     pub fn strings(&self, name: &str) -> Vec<Option<String>> {
         let a = self.column(name).as_string::<i32>();
-        (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i).to_string())).collect()
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i).to_string()))
+            .collect()
     }
 
     pub fn f64s(&self, name: &str) -> Vec<Option<f64>> {
         let a = self.column(name).as_primitive::<Float64Type>();
-        (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect()
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i)))
+            .collect()
     }
 
     pub fn i64s(&self, name: &str) -> Vec<Option<i64>> {
         let a = self.column(name).as_primitive::<Int64Type>();
-        (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect()
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i)))
+            .collect()
     }
 
     /// Times in Unix seconds (the wire carries nanoseconds).
@@ -134,7 +158,9 @@ impl Decoded {
 
     pub fn bools(&self, name: &str) -> Vec<Option<bool>> {
         let a = self.column(name).as_boolean();
-        (0..a.len()).map(|i| a.is_valid(i).then(|| a.value(i))).collect()
+        (0..a.len())
+            .map(|i| a.is_valid(i).then(|| a.value(i)))
+            .collect()
     }
 
     /// The whole frame as JSON, for golden files.
