@@ -1,7 +1,11 @@
-//! One live instance per data source, rebuilt when Grafana says its
-//! settings changed (`lastUpdatedMS`), so edits apply without a restart.
+//! One live instance per data source, rebuilt when its settings change, so
+//! edits apply without a restart. Grafana bumps `lastUpdatedMS` on every
+//! save; we also compare the settings themselves, so a provisioned
+//! data source edited without a version bump is picked up too.
 
-use std::collections::HashMap;
+use std::collections::hash_map::DefaultHasher;
+use std::collections::{BTreeMap, HashMap};
+use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
 
 use grafana_plugin_sdk::pluginv2::{DataSourceInstanceSettings, PluginContext};
@@ -19,7 +23,7 @@ pub struct Instance {
 
 #[derive(Default)]
 pub struct Instances {
-    live: Mutex<HashMap<String, (i64, Arc<Instance>)>>,
+    live: Mutex<HashMap<String, (u64, Arc<Instance>)>>,
 }
 
 impl Instances {
@@ -29,14 +33,14 @@ impl Instances {
             .and_then(|c| c.data_source_instance_settings.as_ref())
             .ok_or("the request carries no data source settings")?;
         let key = instance_key(settings);
-        if let Some((updated, inst)) = self.lock().get(&key) {
-            if *updated == settings.last_updated_ms {
+        let version = fingerprint(settings);
+        if let Some((v, inst)) = self.lock().get(&key) {
+            if *v == version {
                 return Ok(inst.clone());
             }
         }
         let inst = Arc::new(self.build(settings)?);
-        self.lock()
-            .insert(key, (settings.last_updated_ms, inst.clone()));
+        self.lock().insert(key, (version, inst.clone()));
         Ok(inst)
     }
 
@@ -59,7 +63,7 @@ impl Instances {
         Ok(Instance { config, source })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (i64, Arc<Instance>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Arc<Instance>)>> {
         // A poisoned map only means a panic elsewhere; its entries are whole.
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
@@ -71,4 +75,16 @@ fn instance_key(s: &DataSourceInstanceSettings) -> String {
     } else {
         format!("uid:{}", s.uid)
     }
+}
+
+/// Identifies one version of a data source's settings.
+fn fingerprint(s: &DataSourceInstanceSettings) -> u64 {
+    let mut h = DefaultHasher::new();
+    s.last_updated_ms.hash(&mut h);
+    s.url.hash(&mut h);
+    s.json_data.hash(&mut h);
+    // Sorted, because map order is not stable.
+    let secure: BTreeMap<_, _> = s.decrypted_secure_json_data.iter().collect();
+    secure.hash(&mut h);
+    h.finish()
 }
