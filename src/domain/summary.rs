@@ -43,6 +43,12 @@ struct Tally {
 }
 
 impl Tally {
+    fn is_empty(&self) -> bool {
+        self.deploys == 0
+            && self.recoveries.is_empty()
+            && self.open + self.superseded + self.flaky == 0
+    }
+
     fn add_incident(&mut self, i: &Incident) {
         match i.state {
             IncidentState::Superseded { .. } => self.superseded += 1,
@@ -103,8 +109,9 @@ pub fn summarise(
         .unwrap_or_else(|| Tally::default().finish(range, settings))
 }
 
-/// One summary per group (repo and/or environment), sorted by label. With
-/// no grouping, exactly one entry with an empty label.
+/// One summary per group (repo and/or environment) with deploys or
+/// incidents in the range, sorted by label. With no grouping, exactly one
+/// entry with an empty label.
 pub fn summarise_by(
     deploys: &Deploys,
     incidents: &Incidents,
@@ -132,8 +139,10 @@ pub fn summarise_by(
         };
         tallies.entry(l).or_default().add_incident(i);
     }
+    let grouped = by != GroupBy::default();
     tallies
         .into_iter()
+        .filter(|(_, t)| !grouped || !t.is_empty())
         .map(|(l, t)| (l, t.finish(range, settings)))
         .collect()
 }
