@@ -1,5 +1,11 @@
-# Entry points used by the README and .ci/run.
-.PHONY: test test-rust lint
+# Entry points for the README and .ci/run.
+PLUGIN_ID := dorakit-woodpecker-datasource
+EXE := gpx_woodpecker_dora
+GOARCH := $(shell uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')
+
+.PHONY: test test-rust test-frontend dist backend-dist frontend-dist bench clean
+
+## Every test: Rust (fmt, clippy, unit, property, gRPC, golden) and frontend.
 test: test-rust
 
 test-rust:
@@ -7,5 +13,22 @@ test-rust:
 	cargo clippy --all-targets -- -D warnings
 	cargo test --all-targets
 
-lint:
-	cargo clippy --all-targets -- -D warnings
+test-frontend:
+	cd frontend && npm ci --no-audit --no-fund && npm run typecheck && npm run lint && npm test && npm run build
+
+## The plugin folder Grafana loads: frontend build, then the backend binary.
+dist: frontend-dist backend-dist
+
+frontend-dist:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+
+backend-dist:
+	cargo build --release
+	mkdir -p dist
+	install -m 0755 target/release/$(EXE) dist/$(EXE)_linux_$(GOARCH)
+
+bench:
+	cargo bench
+
+clean:
+	rm -rf dist target frontend/node_modules

@@ -12,12 +12,30 @@ use support::plugin_process::{context, query, PluginProcess};
 use support::woodpecker_server::{FakeConfig, FAKE_TOKEN};
 
 const CASES: [(&str, &str); 6] = [
-    ("summary", r#"{"queryType": "summary", "repos": ["acme/api"]}"#),
-    ("summary_by_environment", r#"{"queryType": "summary", "events": ["deployment", "push"], "groupBy": ["repo", "environment"]}"#),
-    ("incidents", r#"{"queryType": "incidents", "repos": ["acme/api"], "includeSuperseded": true}"#),
-    ("mttr", r#"{"queryType": "mttr", "repos": ["acme/api"], "bucket": "1w", "groupBy": ["environment"]}"#),
-    ("mttr_rolling", r#"{"queryType": "mttr", "repos": ["acme/api"], "bucket": "1w", "rolling": "30d", "minSample": 1}"#),
-    ("deploys", r#"{"queryType": "deploys", "events": ["deployment", "push"]}"#),
+    (
+        "summary",
+        r#"{"queryType": "summary", "repos": ["acme/api"]}"#,
+    ),
+    (
+        "summary_by_environment",
+        r#"{"queryType": "summary", "events": ["deployment", "push"], "groupBy": ["repo", "environment"]}"#,
+    ),
+    (
+        "incidents",
+        r#"{"queryType": "incidents", "repos": ["acme/api"], "includeSuperseded": true}"#,
+    ),
+    (
+        "mttr",
+        r#"{"queryType": "mttr", "repos": ["acme/api"], "bucket": "1w", "groupBy": ["environment"]}"#,
+    ),
+    (
+        "mttr_rolling",
+        r#"{"queryType": "mttr", "repos": ["acme/api"], "bucket": "1w", "rolling": "30d", "minSample": 1}"#,
+    ),
+    (
+        "deploys",
+        r#"{"queryType": "deploys", "events": ["deployment", "push"]}"#,
+    ),
 ];
 
 #[tokio::test]

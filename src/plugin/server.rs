@@ -13,6 +13,7 @@ use grafana_plugin_sdk::pluginv2::{
     resource_server::ResourceServer,
 };
 use tokio_stream::wrappers::TcpListenerStream;
+use tokio_stream::StreamExt;
 use tonic::{Request, Response, Status};
 use tracing_subscriber::{prelude::*, EnvFilter};
 
@@ -37,13 +38,20 @@ pub async fn serve(backend: Backend) -> Result<(), Box<dyn std::error::Error>> {
     reporter.set_serving::<DataServer<Backend>>().await;
     reporter.set_serving::<DiagnosticsServer<Backend>>().await;
     reporter.set_serving::<ResourceServer<Backend>>().await;
+    // Without TCP_NODELAY small gRPC responses wait ~40 ms for delayed ACKs.
+    let incoming = TcpListenerStream::new(listener).map(|conn| {
+        conn.and_then(|c| {
+            c.set_nodelay(true)?;
+            Ok(c)
+        })
+    });
     tracing::info!("serving Woodpecker DORA plugin");
     tonic::transport::Server::builder()
         .add_service(health_service)
         .add_service(DataServer::new(backend.clone()))
         .add_service(DiagnosticsServer::new(backend.clone()))
         .add_service(ResourceServer::new(backend))
-        .serve_with_incoming(TcpListenerStream::new(listener))
+        .serve_with_incoming(incoming)
         .await?;
     Ok(())
 }

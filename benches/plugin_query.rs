@@ -1,0 +1,68 @@
+//! End to end over gRPC: a `summary` query against the real plugin binary
+//! whose cache holds 100k pipelines (20 repos × 5,000) from the in-process
+//! fake Woodpecker. Run: `cargo bench --bench plugin_query`.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use grafana_plugin_sdk::pluginv2::QueryDataRequest;
+use serde_json::json;
+use support::plugin_process::{context, query, PluginProcess};
+use support::woodpecker_server::{gen_pipelines, FakeConfig, FakeWoodpecker, FAKE_TOKEN};
+
+const REPOS: i64 = 20;
+const PER_REPO: u64 = 5_000;
+const START: i64 = 1_700_000_000;
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() - 1) as f64 * p).round() as usize]
+}
+
+#[tokio::main]
+async fn main() {
+    let server = FakeWoodpecker::start(FakeConfig::default()).await;
+    for id in 1..=REPOS {
+        server.add_repo(id, &format!("acme/service-{id:02}"));
+        server.set_pipelines(id, gen_pipelines(PER_REPO, START));
+    }
+    let plugin = PluginProcess::start().await;
+    let end = START + PER_REPO as i64 * 600;
+    let request = || QueryDataRequest {
+        plugin_context: Some(context(&server.url(), json!({}), Some(FAKE_TOKEN))),
+        headers: Default::default(),
+        queries: vec![query("A", json!({"queryType": "summary"}), START, end)],
+    };
+    let mut client = plugin.data();
+    let cold = Instant::now();
+    let r = client.query_data(request()).await.unwrap().into_inner();
+    let cold = cold.elapsed();
+    assert_eq!(r.responses["A"].status, 200, "{}", r.responses["A"].error);
+
+    let runs = 100;
+    let mut times = Vec::with_capacity(runs);
+    for _ in 0..runs {
+        let t = Instant::now();
+        let r = client.query_data(request()).await.unwrap().into_inner();
+        times.push(t.elapsed());
+        assert_eq!(r.responses["A"].status, 200);
+    }
+    times.sort();
+    println!(
+        "summary over {} cached pipelines ({REPOS} repos), {runs} warm runs over gRPC:",
+        REPOS as u64 * PER_REPO
+    );
+    println!("  cold (first fetch from the fake server): {cold:.1?}");
+    println!(
+        "  warm p50 {:.2?}  p90 {:.2?}  p99 {:.2?}  max {:.2?}",
+        percentile(&times, 0.5),
+        percentile(&times, 0.9),
+        percentile(&times, 0.99),
+        times[runs - 1]
+    );
+    println!(
+        "  fake server requests in total: {}",
+        server.request_count()
+    );
+}
