@@ -320,6 +320,18 @@ mod tests {
     }
 
     #[test]
+    fn open_incident_expires_one_second_after_its_window() {
+        let open = |expired| IncidentState::Open {
+            chain_failures: 1,
+            expired,
+        };
+        let at_edge = [pipeline(1, F, "prod", NOW - WEEK_SECS)];
+        assert_eq!(def(&at_edge), vec![(1, open(false))]);
+        let past = [pipeline(1, F, "prod", NOW - WEEK_SECS - 1)];
+        assert_eq!(def(&past), vec![(1, open(true))]);
+    }
+
+    #[test]
     fn interleaved_environments_pair_separately() {
         let ps = [
             pipeline(1, F, "prod", 1000),
