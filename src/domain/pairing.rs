@@ -199,6 +199,12 @@ mod tests {
     use Status::{Failure as F, Success as S};
 
     #[test]
+    fn an_incident_is_56_bytes() {
+        // Only failures become incidents, so this is a fraction per deploy.
+        assert_eq!(std::mem::size_of::<Incident>(), 56);
+    }
+
+    #[test]
     fn empty_input_has_no_incidents() {
         assert!(def(&[]).is_empty());
     }
