@@ -8,7 +8,11 @@ use super::settings::{OpenIncidents, RecoverySettings};
 /// `None` for an empty slice.
 pub fn percentile_cont(sorted: &[f64], p: f64) -> Option<f64> {
     let (lo, hi, frac) = ranks(sorted.len(), p)?;
-    Some(sorted[lo] + (sorted[hi] - sorted[lo]) * frac)
+    Some(lerp(sorted[lo], sorted[hi], frac))
+}
+
+fn lerp(a: f64, b: f64, frac: f64) -> f64 {
+    a + (b - a) * frac
 }
 
 /// The two ranks a percentile interpolates between, and the weight of the upper.
@@ -75,7 +79,7 @@ pub(crate) fn describe(sample: &mut Sample, settings: &RecoverySettings) -> Stat
     let at = |p: f64, name: &str, notes: &mut Vec<String>| -> Option<f64> {
         let (lo, hi, frac) = ranks(count, p)?;
         if hi < known.len() {
-            return Some(known[lo] + (known[hi] - known[lo]) * frac);
+            return Some(lerp(known[lo], known[hi], frac));
         }
         notes.push(format!(
             "{name} falls among {censored} open incident(s) not recovered within {} s: value unknown, reported as null",
@@ -89,7 +93,7 @@ pub(crate) fn describe(sample: &mut Sample, settings: &RecoverySettings) -> Stat
         // Replacing each censored value by the window bounds the median below.
         let (lo, hi, frac) = ranks(count, 0.5).expect("non-empty");
         let value = |i: usize| known.get(i).copied().unwrap_or(settings.window_secs as f64);
-        stats.p50_at_least = Some(value(lo) + (value(hi) - value(lo)) * frac);
+        stats.p50_at_least = Some(lerp(value(lo), value(hi), frac));
     }
     stats.min = known.first().copied();
     if censored == 0 {

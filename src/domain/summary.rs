@@ -34,7 +34,7 @@ pub struct Summary {
 
 /// Counters for one label, filled in one pass over deploys and incidents.
 #[derive(Default)]
-pub(crate) struct Tally {
+struct Tally {
     any_deploy: bool,
     deploys: usize,
     failed: usize,
@@ -43,12 +43,12 @@ pub(crate) struct Tally {
     pending: usize,
     superseded: usize,
     flaky: usize,
-    pub sample: Sample,
+    sample: Sample,
 }
 
 impl Tally {
     /// Adds one incident already known to be in range.
-    pub(crate) fn add_incident(&mut self, i: &Incident, settings: &RecoverySettings) {
+    fn add_incident(&mut self, i: &Incident, settings: &RecoverySettings) {
         match i.state {
             IncidentState::Superseded { .. } => self.superseded += 1,
             IncidentState::Open { expired, .. } => {
