@@ -3,7 +3,7 @@
 //! on the way (repos that could not be read, caps, stale data).
 
 use crate::domain::{
-    self, DeployFilter, Deploys, Incidents, Pipeline, RecoverySettings, TimeRange,
+    self, DeployFilter, Deploys, IncidentState, Incidents, Pipeline, RecoverySettings, TimeRange,
 };
 use crate::source::{HistoryRequest, PipelineSource, Repo, SourceError};
 
@@ -15,6 +15,8 @@ pub struct Scope {
     pub filter: DeployFilter,
     pub settings: RecoverySettings,
     pub range: TimeRange,
+    /// How far back results reach (before `range.from` for rolling series).
+    pub reach_from: i64,
     pub now: i64,
 }
 
@@ -32,9 +34,87 @@ pub struct Analysis {
     pub notices: Vec<Notice>,
 }
 
+/// One failed deploy as tables show it (the plugin's frame, the CLI).
+#[derive(Clone, Debug, PartialEq)]
+pub struct IncidentRow {
+    pub repo: String,
+    pub environment: String,
+    /// `resolved`, `open` or `superseded`.
+    pub status: &'static str,
+    pub failed_at: i64,
+    pub recovered_at: Option<i64>,
+    pub recovery_secs: Option<i64>,
+    pub flaky: bool,
+    /// Failures in the chain; `None` for superseded rows.
+    pub chain_failures: Option<u32>,
+    pub pipeline: u64,
+    pub recovered_by: Option<u64>,
+    pub superseded_by: Option<u64>,
+    /// The failed pipeline in Woodpecker's UI; empty without one.
+    pub url: String,
+}
+
 impl Analysis {
     pub fn repo(&self, full_name: &str) -> Option<&Repo> {
         self.repos.iter().find(|r| r.full_name == full_name)
+    }
+
+    /// Failed deploys in the range, newest first; superseded ones only if
+    /// asked for.
+    pub fn incident_rows(
+        &self,
+        range: TimeRange,
+        include_superseded: bool,
+        source: &dyn PipelineSource,
+    ) -> Vec<IncidentRow> {
+        let mut rows: Vec<IncidentRow> = self
+            .incidents
+            .iter()
+            .filter(|i| range.contains(i.failed_at))
+            .filter(|i| include_superseded || i.is_anchor())
+            .map(|i| {
+                let repo = self.deploys.repo(i.group);
+                let (status, recovered_at, recovery_secs, recovered_by, superseded_by) = match i
+                    .state
+                {
+                    IncidentState::Resolved {
+                        recovered_at,
+                        recovered_by,
+                        recovery_secs,
+                        ..
+                    } => (
+                        "resolved",
+                        Some(recovered_at),
+                        Some(recovery_secs),
+                        Some(recovered_by),
+                        None,
+                    ),
+                    IncidentState::Open { .. } => ("open", None, None, None, None),
+                    IncidentState::Superseded { by } => ("superseded", None, None, None, Some(by)),
+                };
+                IncidentRow {
+                    repo: repo.to_string(),
+                    environment: self.deploys.environment(i.group).to_string(),
+                    status,
+                    failed_at: i.failed_at,
+                    recovered_at,
+                    recovery_secs,
+                    flaky: i.flaky(),
+                    chain_failures: i.chain_failures(),
+                    pipeline: i.number,
+                    recovered_by,
+                    superseded_by,
+                    url: self
+                        .repo(repo)
+                        .and_then(|r| source.pipeline_url(r, i.number))
+                        .unwrap_or_default(),
+                }
+            })
+            .collect();
+        rows.sort_by(|x, y| {
+            (y.failed_at, &y.repo, y.pipeline).cmp(&(x.failed_at, &x.repo, x.pipeline))
+        });
+        rows
     }
 }
 
@@ -50,10 +130,10 @@ pub async fn analyse(source: &dyn PipelineSource, scope: &Scope) -> Result<Analy
         scope.repos.clone()
     };
     let covered = |p: &[Pipeline]| {
-        domain::lookback_satisfied(p, scope.range.from, &scope.filter, &scope.settings)
+        domain::lookback_satisfied(p, scope.reach_from, &scope.filter, &scope.settings)
     };
     let request = HistoryRequest {
-        since: scope.range.from,
+        since: scope.reach_from,
         covered: &covered,
         events: &scope.filter.events,
     };

@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 
 use super::args::{Format, ReportArgs, SourceArg};
 use crate::analysis::{self, Analysis, Notice, Scope};
-use crate::domain::{self, IncidentState, Summary, TimeRange};
+use crate::domain::{self, words, Summary, TimeRange};
 use crate::input::duration::parse_duration;
 use crate::input::json_fields::JsonObject;
 use crate::input::options::RecoveryOptions;
@@ -55,6 +55,7 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
         filter,
         settings,
         range,
+        reach_from: range.from,
         now,
     };
     eprintln!(
@@ -105,56 +106,6 @@ fn parse_now(s: &str) -> Result<i64, String> {
         })
 }
 
-/// One incident row, as every format prints it.
-struct Row {
-    repo: String,
-    environment: String,
-    status: &'static str,
-    failed_at: i64,
-    recovered_at: Option<i64>,
-    recovery_secs: Option<i64>,
-    flaky: bool,
-    chain_failures: u32,
-    pipeline: u64,
-    url: String,
-}
-
-fn rows(a: &Analysis, range: TimeRange, source: &dyn PipelineSource) -> Vec<Row> {
-    let mut rows: Vec<Row> = a
-        .incidents
-        .iter()
-        .filter(|i| range.from <= i.failed_at && i.failed_at <= range.to)
-        .filter_map(|i| {
-            let (status, recovered_at, recovery_secs) = match i.state {
-                IncidentState::Resolved {
-                    recovered_at,
-                    recovery_secs,
-                    ..
-                } => ("resolved", Some(recovered_at), Some(recovery_secs)),
-                IncidentState::Open => ("open", None, None),
-                IncidentState::Superseded { .. } => return None,
-            };
-            Some(Row {
-                repo: i.repo.to_string(),
-                environment: i.environment.to_string(),
-                status,
-                failed_at: i.failed_at,
-                recovered_at,
-                recovery_secs,
-                flaky: i.flaky,
-                chain_failures: i.chain_failures,
-                pipeline: i.pipeline,
-                url: a
-                    .repo(&i.repo)
-                    .and_then(|r| source.pipeline_url(r, i.pipeline))
-                    .unwrap_or_default(),
-            })
-        })
-        .collect();
-    rows.sort_by(|x, y| (y.failed_at, &y.repo).cmp(&(x.failed_at, &x.repo)));
-    rows
-}
-
 fn time(t: i64) -> String {
     Utc.timestamp_opt(t, 0)
         .single()
@@ -162,20 +113,8 @@ fn time(t: i64) -> String {
         .unwrap_or_default()
 }
 
-/// `3d 4h`, `1h 12m`, `7m`: the two largest units.
-pub fn human_duration(secs: f64) -> String {
-    let s = secs.round() as i64;
-    let (d, h, m) = (s / 86_400, s % 86_400 / 3_600, s % 3_600 / 60);
-    match (d, h, m) {
-        (0, 0, 0) => format!("{s}s"),
-        (0, 0, m) => format!("{m}m"),
-        (0, h, m) => format!("{h}h {m}m"),
-        (d, h, _) => format!("{d}d {h}h"),
-    }
-}
-
 fn opt_duration(v: Option<f64>) -> String {
-    v.map_or_else(|| "–".to_string(), human_duration)
+    v.map_or_else(|| "–".to_string(), words::duration)
 }
 
 fn write_table(
@@ -221,7 +160,7 @@ fn write_table(
     for n in notice_texts(a, s) {
         writeln!(out, "  note: {n}")?;
     }
-    let rows = rows(a, scope.range, source);
+    let rows = a.incident_rows(scope.range, false, source);
     writeln!(out, "\nIncidents ({})", rows.len())?;
     let header = [
         "REPO",
@@ -244,10 +183,10 @@ fn write_table(
                 time(r.failed_at),
                 r.recovered_at.map(time).unwrap_or_default(),
                 r.recovery_secs
-                    .map(|s| human_duration(s as f64))
+                    .map(|s| words::duration(s as f64))
                     .unwrap_or_default(),
                 if r.flaky { "yes".into() } else { String::new() },
-                r.chain_failures.to_string(),
+                r.chain_failures.map(|c| c.to_string()).unwrap_or_default(),
                 format!("#{}", r.pipeline),
             ]
         })
@@ -306,7 +245,8 @@ fn write_json(
     scope: &Scope,
     source: &dyn PipelineSource,
 ) -> std::io::Result<()> {
-    let incidents: Vec<Value> = rows(a, scope.range, source)
+    let incidents: Vec<Value> = a
+        .incident_rows(scope.range, false, source)
         .into_iter()
         .map(|r| {
             json!({
@@ -349,7 +289,7 @@ fn write_csv(
     }
     writeln!(out)?;
     writeln!(out, "repo,environment,status,failed_at,recovered_at,recovery_seconds,flaky,chain_failures,pipeline,url")?;
-    for r in rows(a, scope.range, source) {
+    for r in a.incident_rows(scope.range, false, source) {
         let iso = |t: i64| {
             Utc.timestamp_opt(t, 0)
                 .single()
@@ -366,7 +306,7 @@ fn write_csv(
             r.recovered_at.map(iso).unwrap_or_default(),
             r.recovery_secs.map(|s| s.to_string()).unwrap_or_default(),
             r.flaky,
-            r.chain_failures,
+            r.chain_failures.unwrap_or_default(),
             r.pipeline,
             csv(&r.url)
         )?;
@@ -385,14 +325,6 @@ fn csv(s: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn durations_read_like_a_person_would_say_them() {
-        assert_eq!(human_duration(42.0), "42s");
-        assert_eq!(human_duration(420.0), "7m");
-        assert_eq!(human_duration(4_320.0), "1h 12m");
-        assert_eq!(human_duration(273_600.0), "3d 4h");
-    }
 
     #[test]
     fn now_accepts_rfc3339_and_unix_seconds() {

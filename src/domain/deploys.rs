@@ -1,15 +1,136 @@
-//! Pipelines → deploys: selection by the filter, outcome by status, and a
-//! compact, sorted, columnar layout the pairing pass walks linearly.
+//! Pipelines → deploys: selection (rule 1), outcome (rule 2) and order
+//! (rule 3), stored compactly because a dashboard may hold millions.
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::Arc;
 
 use super::pipeline::{Event, Pipeline, Status};
-use super::settings::{DeployFilter, RecoverySettings};
+use super::settings::{DeployFilter, Outcome, RecoverySettings};
 
-/// The environment a pipeline deploys to: `deploy_to`, or its branch for
-/// teams that deploy from push or tag pipelines.
+/// Index of a (repo, environment) group in a [`Deploys`]. Groups are numbered
+/// in name order, so ids do not depend on the order of the input.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct GroupId(pub u32);
+
+/// One deploy as stored: 32 bytes, names interned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Deploy {
+    pub finished: i64,
+    pub number: u64,
+    pub group: u32,
+    branch: u32,
+    pub status: Status,
+    pub event: Event,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    repo: u32,
+    environment: u32,
+    /// This group's slice of `Deploys::items`.
+    start: u32,
+    end: u32,
+}
+
+/// All deploys, sorted by (group, finished, number).
+#[derive(Clone, Debug, Default)]
+pub struct Deploys {
+    items: Vec<Deploy>,
+    groups: Vec<Group>,
+    names: Vec<Box<str>>,
+}
+
+/// A deploy as the plugin's "deploys" table shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DeployRow<'a> {
+    pub repo: &'a str,
+    pub environment: &'a str,
+    pub group: GroupId,
+    pub finished: i64,
+    pub status: Status,
+    pub number: u64,
+    pub event: Event,
+    pub branch: &'a str,
+}
+
+impl Deploys {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub fn group_count(&self) -> usize {
+        self.groups.len()
+    }
+
+    pub fn repo(&self, group: GroupId) -> &str {
+        &self.names[self.groups[group.0 as usize].repo as usize]
+    }
+
+    pub fn environment(&self, group: GroupId) -> &str {
+        &self.names[self.groups[group.0 as usize].environment as usize]
+    }
+
+    /// Every deploy, ordered by repo, environment, finished, number.
+    pub fn iter(&self) -> impl Iterator<Item = DeployRow<'_>> + '_ {
+        self.items.iter().map(|d| DeployRow {
+            repo: self.repo(GroupId(d.group)),
+            environment: self.environment(GroupId(d.group)),
+            group: GroupId(d.group),
+            finished: d.finished,
+            status: d.status,
+            number: d.number,
+            event: d.event,
+            branch: &self.names[d.branch as usize],
+        })
+    }
+
+    pub(crate) fn items(&self) -> &[Deploy] {
+        &self.items
+    }
+
+    /// Each group's deploys, in order.
+    pub(crate) fn group_slices(&self) -> impl Iterator<Item = (GroupId, &[Deploy])> + '_ {
+        self.groups.iter().enumerate().map(|(i, g)| {
+            let r: Range<usize> = g.start as usize..g.end as usize;
+            (GroupId(i as u32), &self.items[r])
+        })
+    }
+
+    /// Bytes this value holds on the heap (for the memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.items.capacity() * std::mem::size_of::<Deploy>()
+            + self.groups.capacity() * std::mem::size_of::<Group>()
+            + self.names.capacity() * std::mem::size_of::<Box<str>>()
+            + self.names.iter().map(|n| n.len()).sum::<usize>()
+    }
+}
+
+/// Interns strings so that each distinct name is stored once.
+#[derive(Default)]
+struct Interner {
+    ids: HashMap<Box<str>, u32>,
+    names: Vec<Box<str>>,
+}
+
+impl Interner {
+    fn intern(&mut self, s: &str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.into());
+        self.ids.insert(s.into(), id);
+        id
+    }
+}
+
+/// The environment a deploy targets: `deploy_to`, else its branch (teams that
+/// deploy from `push`/`tag` pipelines on `main` leave `deploy_to` empty).
 pub fn environment_of(p: &Pipeline) -> &str {
     if p.deploy_to.is_empty() {
         &p.branch
@@ -18,214 +139,206 @@ pub fn environment_of(p: &Pipeline) -> &str {
     }
 }
 
-/// A deploy either fixed things or broke them; other statuses are ignored.
-fn outcome(status: Status, settings: &RecoverySettings) -> Option<bool> {
-    if status == Status::Success {
-        Some(false)
-    } else if settings.failure_statuses.contains(&status) {
-        Some(true)
-    } else {
-        None
-    }
-}
-
-/// Whether a pipeline is a deploy under `filter`, and if so its
-/// environment and whether it failed.
-pub fn as_deploy<'p>(
-    p: &'p Pipeline,
-    filter: &DeployFilter,
-    settings: &RecoverySettings,
-) -> Option<(&'p str, bool)> {
-    if !p.is_finished() || !filter.events.contains(&p.event) {
-        return None;
-    }
-    if !filter.branches.is_empty() && !filter.branches.contains(&p.branch) {
-        return None;
-    }
-    let env = environment_of(p);
-    if !filter.environments.is_empty() && !filter.environments.iter().any(|e| e == env) {
-        return None;
-    }
-    Some((env, outcome(p.status, settings)?))
-}
-
-/// One (repo, environment) and where its deploys sit in the columns.
-#[derive(Clone, Debug)]
-pub struct Group {
-    pub repo: Arc<str>,
-    pub environment: Arc<str>,
-    pub range: Range<usize>,
-}
-
-/// All deploys, grouped by (repo, environment) and ordered within a group
-/// by `finished`, ties by pipeline number. Stored as columns so a million
-/// deploys cost about 26 bytes each.
-#[derive(Clone, Debug, Default)]
-pub struct Deploys {
-    pub(crate) groups: Vec<Group>,
-    pub(crate) finished: Vec<i64>,
-    pub(crate) number: Vec<u64>,
-    pub(crate) failed: Vec<bool>,
-    pub(crate) status: Vec<Status>,
-    pub(crate) event: Vec<Event>,
-    pub(crate) branch: Vec<u32>,
-    pub(crate) branches: Vec<Arc<str>>,
-}
-
-/// One deploy, borrowed from [`Deploys`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct DeployView<'a> {
-    pub repo: &'a str,
-    pub environment: &'a str,
-    pub finished: i64,
-    pub number: u64,
-    pub failed: bool,
-    pub status: Status,
-    pub event: Event,
-    pub branch: &'a str,
-}
-
-/// Builds the deploys of many repos. Unfinished pipelines, other events,
-/// filtered-out branches or environments and ignored statuses are dropped.
+/// Selects the deploys of each repo's history (rule 1) and orders them (rule 3).
+/// A repo may appear more than once; a pipeline listed twice counts once.
 pub fn collect_deploys<'a>(
     histories: impl IntoIterator<Item = (&'a str, &'a [Pipeline])>,
     filter: &DeployFilter,
     settings: &RecoverySettings,
 ) -> Deploys {
-    struct Row {
-        group: u32,
-        finished: i64,
-        number: u64,
-        failed: bool,
-        status: Status,
-        event: Event,
-        branch: u32,
-    }
-    let mut group_ids: HashMap<(Arc<str>, Arc<str>), u32> = HashMap::new();
-    let mut group_names: Vec<(Arc<str>, Arc<str>)> = Vec::new();
-    let mut branch_ids: HashMap<Arc<str>, u32> = HashMap::new();
-    let mut branches: Vec<Arc<str>> = Vec::new();
-    let mut rows: Vec<Row> = Vec::new();
+    let mut names = Interner::default();
+    let mut group_ids: HashMap<(u32, u32), u32> = HashMap::new();
+    let mut group_keys: Vec<(u32, u32)> = Vec::new();
+    let mut items = Vec::new();
     for (repo, pipelines) in histories {
-        let repo: Arc<str> = Arc::from(repo);
+        let repo = names.intern(repo);
         for p in pipelines {
-            let Some((env, failed)) = as_deploy(p, filter, settings) else {
+            let environment = environment_of(p);
+            if !(p.is_finished()
+                && filter.admits_event(p.event)
+                && filter.admits_branch(&p.branch)
+                && filter.admits_environment(environment))
+            {
                 continue;
-            };
-            let key = (repo.clone(), Arc::<str>::from(env));
-            let group = *group_ids.entry(key.clone()).or_insert_with(|| {
-                group_names.push(key);
-                group_names.len() as u32 - 1
+            }
+            let key = (repo, names.intern(environment));
+            let group = *group_ids.entry(key).or_insert_with(|| {
+                group_keys.push(key);
+                group_keys.len() as u32 - 1
             });
-            let branch = match branch_ids.get(p.branch.as_str()) {
-                Some(&id) => id,
-                None => {
-                    let b: Arc<str> = Arc::from(p.branch.as_str());
-                    branches.push(b.clone());
-                    branch_ids.insert(b, branches.len() as u32 - 1);
-                    branches.len() as u32 - 1
-                }
-            };
-            rows.push(Row {
-                group,
+            items.push(Deploy {
                 finished: p.finished,
                 number: p.number,
-                failed,
+                group,
+                branch: names.intern(&p.branch),
                 status: p.status,
                 event: p.event,
-                branch,
+                outcome: settings.outcome(p.status),
             });
         }
     }
-    // Order groups by name so output never depends on input order.
-    let mut order: Vec<u32> = (0..group_names.len() as u32).collect();
-    order.sort_by(|&a, &b| group_names[a as usize].cmp(&group_names[b as usize]));
-    let mut rank = vec![0u32; order.len()];
-    for (r, &g) in order.iter().enumerate() {
-        rank[g as usize] = r as u32;
+
+    // Renumber groups in name order so results do not depend on input order.
+    let names = names.names;
+    let mut order: Vec<u32> = (0..group_keys.len() as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (ra, ea) = group_keys[a as usize];
+        let (rb, eb) = group_keys[b as usize];
+        (&names[ra as usize], &names[ea as usize]).cmp(&(&names[rb as usize], &names[eb as usize]))
+    });
+    let mut renumber = vec![0u32; order.len()];
+    for (new, &old) in order.iter().enumerate() {
+        renumber[old as usize] = new as u32;
     }
-    rows.sort_unstable_by_key(|r| (rank[r.group as usize], r.finished, r.number));
-    let mut d = Deploys {
-        groups: Vec::with_capacity(order.len()),
-        finished: Vec::with_capacity(rows.len()),
-        number: Vec::with_capacity(rows.len()),
-        failed: Vec::with_capacity(rows.len()),
-        status: Vec::with_capacity(rows.len()),
-        event: Vec::with_capacity(rows.len()),
-        branch: Vec::with_capacity(rows.len()),
-        branches,
-    };
-    let mut start = 0;
-    for (i, r) in rows.iter().enumerate() {
-        let last_of_group = rows.get(i + 1).is_none_or(|n| n.group != r.group);
-        d.finished.push(r.finished);
-        d.number.push(r.number);
-        d.failed.push(r.failed);
-        d.status.push(r.status);
-        d.event.push(r.event);
-        d.branch.push(r.branch);
-        if last_of_group {
-            let (repo, environment) = group_names[r.group as usize].clone();
-            d.groups.push(Group {
+    for d in &mut items {
+        d.group = renumber[d.group as usize];
+    }
+
+    items.sort_unstable_by_key(|d| (d.group, d.finished, d.number, d.status, d.event, d.branch));
+    items.dedup();
+    items.shrink_to_fit();
+
+    let mut groups: Vec<Group> = order
+        .iter()
+        .map(|&old| {
+            let (repo, environment) = group_keys[old as usize];
+            Group {
                 repo,
                 environment,
-                range: start..i + 1,
-            });
-            start = i + 1;
-        }
+                start: 0,
+                end: 0,
+            }
+        })
+        .collect();
+    let mut start = 0;
+    for (g, group) in groups.iter_mut().enumerate() {
+        let len = items[start..].partition_point(|d| d.group as usize == g);
+        group.start = start as u32;
+        group.end = (start + len) as u32;
+        start += len;
     }
-    d
+    Deploys {
+        items,
+        groups,
+        names,
+    }
 }
 
-impl Deploys {
-    pub fn len(&self) -> usize {
-        self.finished.len()
-    }
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
 
-    pub fn is_empty(&self) -> bool {
-        self.finished.is_empty()
-    }
-
-    pub fn groups(&self) -> &[Group] {
-        &self.groups
-    }
-
-    pub fn get<'a>(&'a self, i: usize, group: &'a Group) -> DeployView<'a> {
-        DeployView {
-            repo: &group.repo,
-            environment: &group.environment,
-            finished: self.finished[i],
-            number: self.number[i],
-            failed: self.failed[i],
-            status: self.status[i],
-            event: self.event[i],
-            branch: &self.branches[self.branch[i] as usize],
+    pub fn pipeline(number: u64, status: Status, deploy_to: &str, finished: i64) -> Pipeline {
+        Pipeline {
+            number,
+            status,
+            event: Event::Deployment,
+            branch: "main".into(),
+            deploy_to: deploy_to.into(),
+            created: finished.saturating_sub(60),
+            started: finished.saturating_sub(50),
+            finished,
         }
     }
 
-    /// Every deploy, group by group, each group in time order.
-    pub fn iter(&self) -> impl Iterator<Item = DeployView<'_>> + '_ {
-        self.groups
-            .iter()
-            .flat_map(move |g| g.range.clone().map(move |i| self.get(i, g)))
+    fn numbers(d: &Deploys) -> Vec<(String, String, u64)> {
+        d.iter()
+            .map(|r| (r.repo.into(), r.environment.into(), r.number))
+            .collect()
     }
 
-    /// Heap bytes held, for the memory budget (strings are shared).
-    pub fn heap_bytes(&self) -> usize {
-        use std::mem::size_of;
-        self.groups.capacity() * size_of::<Group>()
-            + self.finished.capacity() * size_of::<i64>()
-            + self.number.capacity() * size_of::<u64>()
-            + self.failed.capacity() * size_of::<bool>()
-            + self.status.capacity() * size_of::<Status>()
-            + self.event.capacity() * size_of::<Event>()
-            + self.branch.capacity() * size_of::<u32>()
-            + self.branches.capacity() * size_of::<Arc<str>>()
-            + self
-                .groups
-                .iter()
-                .map(|g| g.environment.len())
-                .sum::<usize>()
-            + self.branches.iter().map(|b| b.len()).sum::<usize>()
+    #[test]
+    fn empty_input_gives_no_deploys() {
+        let d = collect_deploys([], &DeployFilter::default(), &RecoverySettings::default());
+        assert!(d.is_empty());
+        assert_eq!(d.group_count(), 0);
+    }
+
+    #[test]
+    fn only_finished_deploy_events_are_deploys() {
+        let mut push = pipeline(2, Status::Success, "", 20);
+        push.event = Event::Push;
+        let running = pipeline(3, Status::Running, "prod", 0);
+        let ps = [pipeline(1, Status::Success, "prod", 10), push, running];
+        let d = collect_deploys(
+            [("o/r", &ps[..])],
+            &DeployFilter::default(),
+            &RecoverySettings::default(),
+        );
+        assert_eq!(numbers(&d), vec![("o/r".into(), "prod".into(), 1)]);
+    }
+
+    #[test]
+    fn environment_is_deploy_to_else_branch() {
+        let mut push = pipeline(2, Status::Success, "", 20);
+        push.event = Event::Push;
+        let ps = [pipeline(1, Status::Success, "prod", 10), push];
+        let filter = DeployFilter {
+            events: vec![Event::Deployment, Event::Push],
+            ..DeployFilter::default()
+        };
+        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        assert_eq!(
+            numbers(&d),
+            vec![
+                ("o/r".into(), "main".into(), 2),
+                ("o/r".into(), "prod".into(), 1)
+            ]
+        );
+    }
+
+    #[test]
+    fn branch_and_environment_filters() {
+        let mut other = pipeline(2, Status::Success, "prod", 20);
+        other.branch = "release".into();
+        let ps = [
+            pipeline(1, Status::Success, "prod", 10),
+            other,
+            pipeline(3, Status::Success, "staging", 30),
+        ];
+        let filter = DeployFilter {
+            branches: vec!["main".into()],
+            environments: vec!["prod".into()],
+            ..DeployFilter::default()
+        };
+        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        assert_eq!(numbers(&d), vec![("o/r".into(), "prod".into(), 1)]);
+    }
+
+    #[test]
+    fn ordered_by_finished_then_number_within_group() {
+        let ps = [
+            pipeline(5, Status::Success, "prod", 30),
+            pipeline(4, Status::Failure, "prod", 10),
+            pipeline(3, Status::Failure, "prod", 10),
+        ];
+        let d = collect_deploys(
+            [("o/r", &ps[..])],
+            &DeployFilter::default(),
+            &RecoverySettings::default(),
+        );
+        let n: Vec<u64> = d.iter().map(|r| r.number).collect();
+        assert_eq!(n, vec![3, 4, 5]);
+    }
+
+    #[test]
+    fn groups_numbered_by_name_and_duplicates_dropped() {
+        let a = [pipeline(1, Status::Success, "prod", 10)];
+        let b = [
+            pipeline(7, Status::Failure, "prod", 5),
+            pipeline(7, Status::Failure, "prod", 5),
+        ];
+        let s = RecoverySettings::default();
+        let f = DeployFilter::default();
+        let d1 = collect_deploys([("z/z", &a[..]), ("a/a", &b[..])], &f, &s);
+        let d2 = collect_deploys([("a/a", &b[..]), ("z/z", &a[..])], &f, &s);
+        assert_eq!(d1.len(), 2);
+        assert_eq!(d1.repo(GroupId(0)), "a/a");
+        assert_eq!(d1.iter().collect::<Vec<_>>(), d2.iter().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn a_deploy_is_32_bytes() {
+        assert_eq!(std::mem::size_of::<Deploy>(), 32);
     }
 }

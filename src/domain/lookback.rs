@@ -1,42 +1,96 @@
-//! How far back the data layer must read so that no failure chain crossing
-//! the range start is cut (the forward need is always "up to now").
+//! How far back the data layer must fetch (rule 10).
+//!
+//! An incident at or after `from` is classified by its chain, which starts
+//! after the previous success of its (repo, environment). History is long
+//! enough once, in every environment with a failure at or after `from`, a
+//! success precedes the first such failure. Forward, an anchor needs
+//! pipelines up to `failed_at + window` (so `to + window`, capped at now).
 
-use std::collections::HashMap;
-
-use super::deploys::as_deploy;
+use super::deploys::collect_deploys;
 use super::pipeline::Pipeline;
-use super::settings::{DeployFilter, RecoverySettings};
+use super::settings::{DeployFilter, Outcome, RecoverySettings};
 
-/// True when, for every environment of this repo whose first deploy at or
-/// after `from` is a failure, the pipelines also hold a successful deploy
-/// before `from`: then that failure's chain start is known.
+/// Given one repo's fetched pipelines (any order; a contiguous stretch of
+/// its history up to now), is it enough to classify every incident at or
+/// after `from` exactly? Environments with no failed deploy at or after
+/// `from` need nothing earlier. A repo whose history is exhausted needs no
+/// more either; the caller knows that, not this function.
 pub fn lookback_satisfied(
     pipelines: &[Pipeline],
     from: i64,
     filter: &DeployFilter,
     settings: &RecoverySettings,
 ) -> bool {
-    #[derive(Default)]
-    struct Env {
-        /// (finished, number, failed) of the first deploy at or after `from`.
-        first_in_range: Option<(i64, u64, bool)>,
-        success_before: bool,
-    }
-    let mut envs: HashMap<&str, Env> = HashMap::new();
-    for p in pipelines {
-        let Some((env, failed)) = as_deploy(p, filter, settings) else {
-            continue;
+    let deploys = collect_deploys([("", pipelines)], filter, settings);
+    let satisfied = deploys.group_slices().all(|(_, slice)| {
+        let Some(first_failure) = slice
+            .iter()
+            .position(|d| d.finished >= from && d.outcome == Outcome::Failure)
+        else {
+            return true;
         };
-        let e = envs.entry(env).or_default();
-        if p.finished < from {
-            e.success_before |= !failed;
-        } else if e
-            .first_in_range
-            .is_none_or(|(f, n, _)| (p.finished, p.number) < (f, n))
-        {
-            e.first_in_range = Some((p.finished, p.number, failed));
-        }
+        slice[..first_failure]
+            .iter()
+            .any(|d| d.outcome == Outcome::Success)
+    });
+    satisfied
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::deploys::tests::pipeline;
+    use crate::domain::pipeline::Status::{Canceled, Failure as F, Success as S};
+
+    fn ok(ps: &[Pipeline], from: i64) -> bool {
+        lookback_satisfied(
+            ps,
+            from,
+            &DeployFilter::default(),
+            &RecoverySettings::default(),
+        )
     }
-    envs.values()
-        .all(|e| e.success_before || !matches!(e.first_in_range, Some((_, _, true))))
+
+    #[test]
+    fn no_deploys_or_no_failures_in_range_need_nothing() {
+        assert!(ok(&[], 100));
+        assert!(ok(
+            &[pipeline(1, S, "prod", 200), pipeline(2, F, "prod", 50)],
+            100
+        ));
+    }
+
+    #[test]
+    fn a_failure_in_range_needs_an_earlier_success() {
+        let cut = [pipeline(2, F, "prod", 90), pipeline(3, F, "prod", 150)];
+        assert!(!ok(&cut, 100));
+        let whole = [
+            pipeline(1, S, "prod", 10),
+            pipeline(2, F, "prod", 90),
+            pipeline(3, F, "prod", 150),
+        ];
+        assert!(ok(&whole, 100));
+        // A success inside the range bounds later chains just as well.
+        let inside = [pipeline(4, S, "prod", 120), pipeline(5, F, "prod", 150)];
+        assert!(ok(&inside, 100));
+    }
+
+    #[test]
+    fn ignored_statuses_do_not_bound_a_chain() {
+        let ps = [
+            pipeline(1, Canceled, "prod", 10),
+            pipeline(2, F, "prod", 150),
+        ];
+        assert!(!ok(&ps, 100));
+    }
+
+    #[test]
+    fn every_environment_must_be_satisfied() {
+        let ps = [
+            pipeline(1, S, "prod", 10),
+            pipeline(2, F, "prod", 150),
+            pipeline(3, F, "staging", 150),
+        ];
+        assert!(!ok(&ps, 100));
+    }
 }

@@ -1,7 +1,9 @@
 //! The recovery engine: pure code, no I/O, no Grafana or HTTP types.
 //! Data flows pipelines → deploys → incidents → statistics.
 
+pub mod band;
 pub mod deploys;
+pub mod grouping;
 pub mod lookback;
 pub mod pairing;
 pub mod pipeline;
@@ -9,12 +11,15 @@ pub mod series;
 pub mod settings;
 pub mod stats;
 pub mod summary;
+pub mod words;
 
-pub use deploys::{collect_deploys, environment_of, DeployView, Deploys, Group};
+pub use band::Band;
+pub use deploys::{collect_deploys, environment_of, DeployRow, Deploys, GroupId};
+pub use grouping::{GroupBy, GroupLabel};
 pub use lookback::lookback_satisfied;
 pub use pairing::{pair, Incident, IncidentState, Incidents};
 pub use pipeline::{Event, Pipeline, Status};
 pub use series::{series, Point, Series, SeriesSpec};
-pub use settings::{DeployFilter, GroupBy, GroupLabel, OpenIncidents, RecoverySettings, TimeRange};
-pub use stats::{percentile_cont, recovery_stats, Band, RecoveryStats};
+pub use settings::{DeployFilter, OpenIncidents, Outcome, RecoverySettings, TimeRange};
+pub use stats::percentile_cont;
 pub use summary::{summarise, summarise_by, Summary};

@@ -169,4 +169,44 @@ mod tests {
         }
         assert_eq!(Event::parse("merge_group"), Event::Other);
     }
+
+    /// Rule 11: team metrics only. Fails as soon as the engine's input type
+    /// gains a field naming a person.
+    #[test]
+    fn pipeline_carries_no_person() {
+        let p = Pipeline {
+            number: 1,
+            status: Status::Success,
+            event: Event::Push,
+            branch: String::new(),
+            deploy_to: String::new(),
+            created: 0,
+            started: 0,
+            finished: 0,
+        };
+        let debug = format!("{p:?}");
+        let body = debug.trim_start_matches("Pipeline {").trim_end_matches('}');
+        let fields: Vec<&str> = body
+            .split(',')
+            .filter_map(|kv| kv.split(':').next())
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .collect();
+        assert!(fields.contains(&"deploy_to"), "parsed {fields:?}");
+        for field in &fields {
+            for person in [
+                "author",
+                "committer",
+                "sender",
+                "reviewer",
+                "email",
+                "avatar",
+            ] {
+                assert!(
+                    !field.to_lowercase().contains(person),
+                    "Pipeline.{field} names a person; the engine reports team metrics only"
+                );
+            }
+        }
+    }
 }

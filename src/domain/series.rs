@@ -1,32 +1,30 @@
-//! Incidents → MTTR time series: fixed buckets aligned to UTC multiples of
-//! their length, each summarising the incidents that began in it, or in the
-//! trailing rolling window ending at the bucket's end.
-
-use std::collections::BTreeMap;
+//! Incidents → time series of recovery statistics (rule 9).
 
 use super::deploys::Deploys;
+use super::grouping::{labels, GroupBy, GroupLabel};
 use super::pairing::{IncidentState, Incidents};
-use super::settings::{GroupBy, GroupLabel, RecoverySettings, TimeRange};
-use super::stats::recovery_stats;
-use super::summary::label;
+use super::settings::{RecoverySettings, TimeRange};
+use super::stats::{censors, describe, Sample};
 
+/// Shape of a series query.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SeriesSpec {
-    /// Bucket length in seconds (> 0).
+    /// Bucket length; buckets start at UTC multiples of it since the epoch.
     pub bucket_secs: i64,
-    /// Trailing window per point instead of the bucket itself.
+    /// When set, each point covers this trailing window ending at the
+    /// bucket's end instead of the bucket alone.
     pub rolling_secs: Option<i64>,
     pub group_by: GroupBy,
 }
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Point {
-    /// The bucket's start (Unix seconds).
+    /// Bucket start (Unix seconds).
     pub time: i64,
     pub p50: Option<f64>,
     pub p90: Option<f64>,
     pub mean: Option<f64>,
-    /// Incidents the point's statistics cover.
+    /// Incidents in this point's sample (shown even when statistics are null).
     pub incidents: usize,
 }
 
@@ -36,14 +34,13 @@ pub struct Series {
     pub points: Vec<Point>,
 }
 
-/// What a series point needs of one incident chain.
-#[derive(Clone, Copy)]
-struct Anchor {
-    failed_at: i64,
-    /// Recovery seconds; `None` while open. Flaky anchors are left out.
-    recovery: Option<i64>,
-}
+/// An anchor that enters samples: its time and recovery (None = censored).
+type Entry = (i64, Option<i64>);
 
+/// One series per label with a deploy in range, one point per bucket that
+/// overlaps the range. Each point covers whole buckets (or its whole rolling
+/// window), also before `range.from`, so a point never depends on where the
+/// range starts. A non-positive bucket length yields no series.
 pub fn series(
     deploys: &Deploys,
     incidents: &Incidents,
@@ -51,61 +48,189 @@ pub fn series(
     spec: &SeriesSpec,
     settings: &RecoverySettings,
 ) -> Vec<Series> {
-    let by = spec.group_by;
-    let mut groups: BTreeMap<GroupLabel, Vec<Anchor>> = BTreeMap::new();
-    if by == GroupBy::default() {
-        groups.insert(GroupLabel::default(), Vec::new());
+    let b = spec.bucket_secs;
+    if b <= 0 || range.to < range.from {
+        return Vec::new();
     }
-    for g in deploys.groups() {
-        groups.entry(label(g, by)).or_default();
+    let (labels, of_group) = labels(deploys, spec.group_by);
+    let mut active = vec![false; labels.len()];
+    for d in deploys.items() {
+        if range.contains(d.finished) {
+            active[of_group[d.group as usize] as usize] = true;
+        }
     }
-    for i in incidents.iter() {
-        let recovery = match i.state {
-            IncidentState::Superseded { .. } => continue,
-            IncidentState::Resolved { .. } if i.flaky => continue,
-            IncidentState::Resolved { recovery_secs, .. } => Some(recovery_secs),
-            IncidentState::Open => None,
+    let mut entries: Vec<Vec<Entry>> = vec![Vec::new(); labels.len()];
+    for i in incidents {
+        let value = match i.state {
+            IncidentState::Resolved {
+                recovery_secs,
+                flaky: false,
+                ..
+            } => Some(recovery_secs),
+            IncidentState::Open { expired, .. } if censors(settings, expired) => None,
+            _ => continue,
         };
-        let l = GroupLabel {
-            repo: by.repo.then(|| i.repo.to_string()),
-            environment: by.environment.then(|| i.environment.to_string()),
-        };
-        groups.entry(l).or_default().push(Anchor {
-            failed_at: i.failed_at,
-            recovery,
-        });
+        entries[of_group[i.group.0 as usize] as usize].push((i.failed_at, value));
     }
-    let b = spec.bucket_secs.max(1);
+
     let first = range.from.div_euclid(b) * b;
-    groups
+    let last = range.to.div_euclid(b) * b;
+    labels
         .into_iter()
-        .map(|(group, mut anchors)| {
-            anchors.sort_unstable_by_key(|a| a.failed_at);
-            let points = (0..)
-                .map(|k| first + k * b)
-                .take_while(|start| *start <= range.to)
-                .map(|start| {
-                    let end = start + b;
-                    let from = spec.rolling_secs.map_or(start, |r| end - r);
-                    let lo = anchors.partition_point(|a| a.failed_at < from);
-                    let hi = anchors.partition_point(|a| a.failed_at < end);
-                    let window = &anchors[lo..hi.max(lo)];
-                    let resolved = window
-                        .iter()
-                        .filter_map(|a| a.recovery.map(|r| r as f64))
-                        .collect::<Vec<_>>();
-                    let open = window.len() - resolved.len();
-                    let s = recovery_stats(resolved, open, settings);
-                    Point {
-                        time: start,
-                        p50: s.p50,
-                        p90: s.p90,
-                        mean: s.mean,
-                        incidents: s.count,
-                    }
+        .zip(entries)
+        .zip(active)
+        .filter(|(_, active)| *active)
+        .map(|((group, mut entries), _)| {
+            entries.sort_unstable();
+            let points = (0..=(last - first) / b)
+                .map(|k| {
+                    let time = first + k * b;
+                    let end = time + b;
+                    let start = spec.rolling_secs.map_or(time, |r| end - r);
+                    point(time, window(&entries, start, end), settings)
                 })
                 .collect();
             Series { group, points }
         })
         .collect()
+}
+
+/// The entries with `start <= time < end`.
+fn window(entries: &[Entry], start: i64, end: i64) -> &[Entry] {
+    let lo = entries.partition_point(|e| e.0 < start);
+    let hi = entries.partition_point(|e| e.0 < end);
+    &entries[lo..hi.max(lo)]
+}
+
+fn point(time: i64, entries: &[Entry], settings: &RecoverySettings) -> Point {
+    let mut sample = Sample {
+        secs: entries.iter().filter_map(|e| e.1).collect(),
+        censored: entries.iter().filter(|e| e.1.is_none()).count(),
+    };
+    let stats = describe(&mut sample, settings);
+    Point {
+        time,
+        p50: stats.p50,
+        p90: stats.p90,
+        mean: stats.mean,
+        incidents: stats.count,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::deploys::collect_deploys;
+    use crate::domain::deploys::tests::pipeline;
+    use crate::domain::pairing::pair;
+    use crate::domain::pipeline::{Pipeline, Status};
+    use crate::domain::settings::{DeployFilter, DAY_SECS};
+
+    use Status::{Failure as F, Success as S};
+
+    /// Incidents at the given times (seconds), each recovering in 1000 s.
+    fn history(env: &str, times: &[i64]) -> Vec<Pipeline> {
+        times
+            .iter()
+            .enumerate()
+            .flat_map(|(i, &t)| {
+                let n = 2 * i as u64 + 1;
+                [pipeline(n, F, env, t), pipeline(n + 1, S, env, t + 1000)]
+            })
+            .collect()
+    }
+
+    fn run(ps: &[Pipeline], range: TimeRange, spec: SeriesSpec) -> Vec<Series> {
+        let s = RecoverySettings::default();
+        let d = collect_deploys([("o/r", ps)], &DeployFilter::default(), &s);
+        let i = pair(&d, &s, 1_000 * DAY_SECS);
+        series(&d, &i, range, &spec, &s)
+    }
+
+    fn daily(rolling: Option<i64>) -> SeriesSpec {
+        SeriesSpec {
+            bucket_secs: DAY_SECS,
+            rolling_secs: rolling,
+            group_by: GroupBy::default(),
+        }
+    }
+
+    #[test]
+    fn buckets_align_to_utc_multiples_and_cover_the_range() {
+        let mut ps = history("prod", &[DAY_SECS + 5]);
+        ps.push(pipeline(9, S, "prod", 2 * DAY_SECS));
+        let range = TimeRange {
+            from: DAY_SECS + 3600,
+            to: 3 * DAY_SECS + 10,
+        };
+        let s = run(&ps, range, daily(None));
+        let times: Vec<i64> = s[0].points.iter().map(|p| p.time).collect();
+        assert_eq!(times, vec![DAY_SECS, 2 * DAY_SECS, 3 * DAY_SECS]);
+        // The anchor before `from` still belongs to its whole bucket.
+        assert_eq!(s[0].points[0].incidents, 1);
+        assert_eq!(s[0].points[0].p50, None, "sample guard applies per point");
+    }
+
+    #[test]
+    fn bucket_point_has_statistics_once_the_sample_is_large_enough() {
+        let times: Vec<i64> = (0..5).map(|k| 2 * DAY_SECS + k * 3000).collect();
+        let ps = history("prod", &times);
+        let range = TimeRange {
+            from: 0,
+            to: 3 * DAY_SECS - 1,
+        };
+        let s = run(&ps, range, daily(None));
+        let p: Vec<_> = s[0].points.iter().map(|p| (p.incidents, p.p50)).collect();
+        assert_eq!(p, vec![(0, None), (0, None), (5, Some(1000.0))]);
+    }
+
+    #[test]
+    fn rolling_window_ends_at_bucket_end() {
+        // One incident per day on days 0..10.
+        let times: Vec<i64> = (0..10).map(|k| k * DAY_SECS + 100).collect();
+        let ps = history("prod", &times);
+        let range = TimeRange {
+            from: 0,
+            to: 10 * DAY_SECS - 1,
+        };
+        let s = run(&ps, range, daily(Some(5 * DAY_SECS)));
+        let counts: Vec<usize> = s[0].points.iter().map(|p| p.incidents).collect();
+        assert_eq!(counts, vec![1, 2, 3, 4, 5, 5, 5, 5, 5, 5]);
+        assert_eq!(s[0].points[3].mean, None);
+        assert_eq!(s[0].points[4].mean, Some(1000.0));
+    }
+
+    #[test]
+    fn one_series_per_group() {
+        let mut ps = history("prod", &[100]);
+        let mut staging = history("staging", &[200]);
+        for p in &mut staging {
+            p.number += 10;
+        }
+        ps.extend(staging);
+        let spec = SeriesSpec {
+            group_by: GroupBy {
+                repo: false,
+                environment: true,
+            },
+            ..daily(None)
+        };
+        let s = run(&ps, TimeRange { from: 0, to: 2000 }, spec);
+        let envs: Vec<_> = s
+            .iter()
+            .map(|s| s.group.environment.clone().unwrap())
+            .collect();
+        assert_eq!(envs, vec!["prod", "staging"]);
+    }
+
+    #[test]
+    fn bad_bucket_or_empty_input_gives_nothing() {
+        let ps = history("prod", &[100]);
+        let zero = SeriesSpec {
+            bucket_secs: 0,
+            ..daily(None)
+        };
+        assert!(run(&ps, TimeRange { from: 0, to: 10 }, zero).is_empty());
+        assert!(run(&[], TimeRange { from: 0, to: 10 }, daily(None)).is_empty());
+    }
 }

@@ -1,16 +1,16 @@
-//! What counts as a deploy and how recoveries are judged. Every default is
-//! here, in `Default`, and documented in docs/metrics.md.
+//! User-facing knobs of the engine. Every rule's default lives here, so the
+//! documentation (docs/metrics.md) and the code have one place to agree on.
 
 use super::pipeline::{Event, Status};
 
-/// Which finished pipelines are deploys.
+/// Which finished pipelines count as deploys.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DeployFilter {
-    /// Events that deploy (default `deployment`).
+    /// Trigger events that deploy (default: `deployment` only).
     pub events: Vec<Event>,
-    /// Only deploys from these branches; empty means any.
+    /// Allowed branches; empty means any.
     pub branches: Vec<String>,
-    /// Only deploys to these environments; empty means any.
+    /// Allowed environments (`deploy_to`, else branch); empty means any.
     pub environments: Vec<String>,
 }
 
@@ -24,43 +24,82 @@ impl Default for DeployFilter {
     }
 }
 
-/// How open incidents enter the statistics.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+impl DeployFilter {
+    pub(crate) fn admits_event(&self, event: Event) -> bool {
+        self.events.contains(&event)
+    }
+
+    pub(crate) fn admits_branch(&self, branch: &str) -> bool {
+        self.branches.is_empty() || self.branches.iter().any(|b| b == branch)
+    }
+
+    pub(crate) fn admits_environment(&self, environment: &str) -> bool {
+        self.environments.is_empty() || self.environments.iter().any(|e| e == environment)
+    }
+}
+
+/// How open (unrecovered) incidents enter the recovery statistics.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub enum OpenIncidents {
-    /// Statistics over resolved incidents only (the classic rule).
+    /// Classic MTTR: statistics over resolved incidents only.
     #[default]
     Exclude,
-    /// Open incidents count as recovering at or after the window.
+    /// Open incidents whose window has passed count as right-censored values
+    /// (recovered later than the window), so long outages pull the median up.
     Censor,
 }
 
+/// The recovery rules' parameters.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecoverySettings {
     /// Statuses that make a deploy a failure (default `failure`, `error`).
     pub failure_statuses: Vec<Status>,
-    /// A success resolves an incident when it lands within this many
-    /// seconds of the failure, inclusive (default 7 days).
+    /// Longest recovery that still resolves an incident, inclusive (seconds).
     pub window_secs: i64,
-    /// Recoveries strictly faster than this are flaky (default 5 minutes).
+    /// Recoveries strictly faster than this are flaky (seconds).
     pub flaky_secs: i64,
-    /// Fewest qualifying incidents for a statistic (default 5).
+    /// Fewer qualifying incidents than this withhold every statistic but the count.
     pub min_sample: usize,
     pub open_incidents: OpenIncidents,
 }
+
+pub const DAY_SECS: i64 = 86_400;
+pub const WEEK_SECS: i64 = 7 * DAY_SECS;
 
 impl Default for RecoverySettings {
     fn default() -> Self {
         RecoverySettings {
             failure_statuses: vec![Status::Failure, Status::Error],
-            window_secs: 7 * 86_400,
-            flaky_secs: 5 * 60,
+            window_secs: WEEK_SECS,
+            flaky_secs: 300,
             min_sample: 5,
             open_incidents: OpenIncidents::Exclude,
         }
     }
 }
 
-/// A closed interval of Unix seconds: both ends belong to the range.
+/// What a finished deploy means for recovery.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Outcome {
+    Success,
+    Failure,
+    /// Neither (canceled, killed by default, skipped, …): invisible to pairing.
+    Ignored,
+}
+
+impl RecoverySettings {
+    pub fn outcome(&self, status: Status) -> Outcome {
+        if status == Status::Success {
+            Outcome::Success
+        } else if self.failure_statuses.contains(&status) {
+            Outcome::Failure
+        } else {
+            Outcome::Ignored
+        }
+    }
+}
+
+/// A query's time range: Unix seconds, inclusive at both ends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct TimeRange {
     pub from: i64,
@@ -71,18 +110,59 @@ impl TimeRange {
     pub fn contains(&self, t: i64) -> bool {
         self.from <= t && t <= self.to
     }
+
+    /// Length in days (fractional); zero for an empty range.
+    pub fn days(&self) -> f64 {
+        if self.to < self.from {
+            0.0
+        } else {
+            (self.to - self.from + 1) as f64 / DAY_SECS as f64
+        }
+    }
 }
 
-/// Which dimensions split statistics into groups.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct GroupBy {
-    pub repo: bool,
-    pub environment: bool,
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// A group's name; `None` where that dimension is not grouped.
-#[derive(Clone, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct GroupLabel {
-    pub repo: Option<String>,
-    pub environment: Option<String>,
+    #[test]
+    fn success_failure_and_ignored_outcomes() {
+        let s = RecoverySettings::default();
+        assert_eq!(s.outcome(Status::Success), Outcome::Success);
+        assert_eq!(s.outcome(Status::Failure), Outcome::Failure);
+        assert_eq!(s.outcome(Status::Error), Outcome::Failure);
+        for st in [
+            Status::Killed,
+            Status::Canceled,
+            Status::Skipped,
+            Status::Declined,
+            Status::Blocked,
+            Status::Pending,
+            Status::Running,
+            Status::Created,
+            Status::Other,
+        ] {
+            assert_eq!(s.outcome(st), Outcome::Ignored, "{st}");
+        }
+    }
+
+    #[test]
+    fn killed_counts_as_failure_when_configured() {
+        let s = RecoverySettings {
+            failure_statuses: vec![Status::Failure, Status::Error, Status::Killed],
+            ..RecoverySettings::default()
+        };
+        assert_eq!(s.outcome(Status::Killed), Outcome::Failure);
+    }
+
+    #[test]
+    fn range_is_inclusive_and_days_count_both_ends() {
+        let r = TimeRange {
+            from: 0,
+            to: DAY_SECS - 1,
+        };
+        assert!(r.contains(0) && r.contains(DAY_SECS - 1) && !r.contains(DAY_SECS));
+        assert_eq!(r.days(), 1.0);
+        assert_eq!(TimeRange { from: 5, to: 4 }.days(), 0.0);
+    }
 }

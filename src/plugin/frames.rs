@@ -4,8 +4,8 @@
 use std::collections::BTreeMap;
 
 use super::frame::{DataLink, Field, FieldConfig, Frame, Values};
-use crate::analysis::Analysis;
-use crate::domain::{GroupLabel, IncidentState, Series, Summary, TimeRange};
+use crate::analysis::{Analysis, IncidentRow};
+use crate::domain::{GroupLabel, Series, Summary, TimeRange};
 use crate::source::PipelineSource;
 
 /// Failed deploys and how each ended, newest first.
@@ -15,88 +15,61 @@ pub fn incidents_frame(
     range: TimeRange,
     include_superseded: bool,
 ) -> Frame {
-    let mut rows: Vec<_> = a
-        .incidents
-        .iter()
-        .filter(|i| range.from <= i.failed_at && i.failed_at <= range.to)
-        .filter(|i| include_superseded || !matches!(i.state, IncidentState::Superseded { .. }))
-        .collect();
-    rows.sort_by(|x, y| {
-        (y.failed_at, &y.repo, y.pipeline).cmp(&(x.failed_at, &x.repo, x.pipeline))
-    });
-    let mut repo = Vec::new();
-    let mut environment = Vec::new();
-    let mut status = Vec::new();
-    let mut failed_at = Vec::new();
-    let mut recovered_at = Vec::new();
-    let mut recovery = Vec::new();
-    let mut flaky = Vec::new();
-    let mut chain = Vec::new();
-    let mut pipeline = Vec::new();
-    let mut recovered_by = Vec::new();
-    let mut superseded_by = Vec::new();
-    let mut url = Vec::new();
-    for i in rows {
-        repo.push(i.repo.to_string());
-        environment.push(i.environment.to_string());
-        failed_at.push(i.failed_at);
-        flaky.push(i.flaky);
-        pipeline.push(i.pipeline as i64);
-        url.push(
-            a.repo(&i.repo)
-                .and_then(|r| source.pipeline_url(r, i.pipeline))
-                .unwrap_or_default(),
-        );
-        let (st, rec_at, secs, by, sup, ch) = match i.state {
-            IncidentState::Resolved {
-                recovered_at,
-                recovered_by,
-                recovery_secs,
-            } => (
-                "resolved",
-                Some(recovered_at),
-                Some(recovery_secs as f64),
-                Some(recovered_by as i64),
-                None,
-                Some(i.chain_failures as i64),
-            ),
-            IncidentState::Open => (
-                "open",
-                None,
-                None,
-                None,
-                None,
-                Some(i.chain_failures as i64),
-            ),
-            IncidentState::Superseded { by } => {
-                ("superseded", None, None, None, Some(by as i64), None)
-            }
-        };
-        status.push(st.to_string());
-        recovered_at.push(rec_at);
-        recovery.push(secs);
-        recovered_by.push(by);
-        superseded_by.push(sup);
-        chain.push(ch);
-    }
+    let rows = a.incident_rows(range, include_superseded, source);
+    let col = |f: fn(&IncidentRow) -> Option<i64>| rows.iter().map(f).collect::<Vec<_>>();
     let mut fields = vec![
-        Field::new("repo", Values::Str(repo)),
-        Field::new("environment", Values::Str(environment)),
-        Field::new("status", Values::Str(status)),
-        Field::new("failed_at", Values::Time(failed_at)),
-        Field::new("recovered_at", Values::OptTime(recovered_at)),
-        Field::seconds("recovery_seconds", recovery),
-        Field::new("flaky", Values::Bool(flaky)),
-        Field::new("chain_failures", Values::OptI64(chain)),
-        Field::new("pipeline", Values::I64(pipeline)),
-        Field::new("recovered_by", Values::OptI64(recovered_by)),
-        Field::new("url", Values::Str(url))
-            .with_config(link_config("Open the failed pipeline in Woodpecker")),
+        Field::new(
+            "repo",
+            Values::Str(rows.iter().map(|r| r.repo.clone()).collect()),
+        ),
+        Field::new(
+            "environment",
+            Values::Str(rows.iter().map(|r| r.environment.clone()).collect()),
+        ),
+        Field::new(
+            "status",
+            Values::Str(rows.iter().map(|r| r.status.to_string()).collect()),
+        ),
+        Field::new(
+            "failed_at",
+            Values::Time(rows.iter().map(|r| r.failed_at).collect()),
+        ),
+        Field::new("recovered_at", Values::OptTime(col(|r| r.recovered_at))),
+        Field::seconds(
+            "recovery_seconds",
+            rows.iter()
+                .map(|r| r.recovery_secs.map(|s| s as f64))
+                .collect(),
+        ),
+        Field::new(
+            "flaky",
+            Values::Bool(rows.iter().map(|r| r.flaky).collect()),
+        ),
+        Field::new(
+            "chain_failures",
+            Values::OptI64(col(|r| r.chain_failures.map(i64::from))),
+        ),
+        Field::new(
+            "pipeline",
+            Values::I64(rows.iter().map(|r| r.pipeline as i64).collect()),
+        ),
+        Field::new(
+            "recovered_by",
+            Values::OptI64(col(|r| r.recovered_by.map(|n| n as i64))),
+        ),
+        Field::new(
+            "url",
+            Values::Str(rows.iter().map(|r| r.url.clone()).collect()),
+        )
+        .with_config(link_config("Open the failed pipeline in Woodpecker")),
     ];
     if include_superseded {
         fields.insert(
             10,
-            Field::new("superseded_by", Values::OptI64(superseded_by)),
+            Field::new(
+                "superseded_by",
+                Values::OptI64(col(|r| r.superseded_by.map(|n| n as i64))),
+            ),
         );
     }
     Frame::new("incidents", fields)

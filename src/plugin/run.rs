@@ -9,7 +9,7 @@ use super::frames;
 use super::instances::Instance;
 use super::query::{QuerySpec, QueryType};
 use crate::analysis::{self, Analysis, Scope};
-use crate::domain::{self, GroupBy, SeriesSpec, TimeRange};
+use crate::domain::{self, words, GroupBy, SeriesSpec, TimeRange};
 use crate::source::SourceErrorKind;
 
 pub async fn run_query(
@@ -46,11 +46,17 @@ pub async fn run_query(
         }),
         _ => None,
     };
+    // A series' first bucket starts before `from`, and its rolling window
+    // earlier still.
+    let reach_from = series_spec.map_or(range.from, |s| {
+        range.from.div_euclid(s.bucket_secs) * s.bucket_secs - s.rolling_secs.unwrap_or(0)
+    });
     let scope = Scope {
         repos: spec.repos.clone(),
         filter,
         settings,
         range,
+        reach_from,
         now,
     };
     let a = analysis::analyse(inst.source.as_ref(), &scope)
@@ -179,21 +185,12 @@ fn describe(spec: &QuerySpec, scope: &Scope) -> String {
         list(&scope.filter.branches, "any"),
         list(&scope.filter.environments, "any"),
         s.failure_statuses.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
-        human_secs(s.window_secs),
-        human_secs(s.flaky_secs),
+        words::duration(s.window_secs as f64),
+        words::duration(s.flaky_secs as f64),
         s.min_sample,
         match s.open_incidents {
             domain::OpenIncidents::Exclude => "excluded",
             domain::OpenIncidents::Censor => "censored at the window",
         }
     )
-}
-
-fn human_secs(secs: i64) -> String {
-    match secs {
-        s if s % 86_400 == 0 && s > 0 => format!("{}d", s / 86_400),
-        s if s % 3_600 == 0 && s > 0 => format!("{}h", s / 3_600),
-        s if s % 60 == 0 => format!("{}m", s / 60),
-        s => format!("{s}s"),
-    }
 }
