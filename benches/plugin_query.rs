@@ -12,8 +12,6 @@ use serde_json::json;
 use support::plugin_process::{context, query, PluginProcess};
 use support::woodpecker_server::{gen_pipelines, FakeConfig, FakeWoodpecker, FAKE_TOKEN};
 
-const REPOS: i64 = 20;
-const PER_REPO: u64 = 5_000;
 const START: i64 = 1_700_000_000;
 
 fn percentile(sorted: &[Duration], p: f64) -> Duration {
@@ -22,13 +20,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 
 #[tokio::main]
 async fn main() {
+    // `cargo test --all-targets` runs benches without `--bench`: a quick
+    // smoke run then, the full measurement under `cargo bench`.
+    let full = std::env::args().any(|a| a == "--bench");
+    let (repos, per_repo, runs): (i64, u64, usize) =
+        if full { (20, 5_000, 100) } else { (2, 500, 5) };
     let server = FakeWoodpecker::start(FakeConfig::default()).await;
-    for id in 1..=REPOS {
+    for id in 1..=repos {
         server.add_repo(id, &format!("acme/service-{id:02}"));
-        server.set_pipelines(id, gen_pipelines(PER_REPO, START));
+        server.set_pipelines(id, gen_pipelines(per_repo, START));
     }
     let plugin = PluginProcess::start().await;
-    let end = START + PER_REPO as i64 * 600;
+    let end = START + per_repo as i64 * 600;
     let request = || QueryDataRequest {
         plugin_context: Some(context(&server.url(), json!({}), Some(FAKE_TOKEN))),
         headers: Default::default(),
@@ -40,7 +43,6 @@ async fn main() {
     let cold = cold.elapsed();
     assert_eq!(r.responses["A"].status, 200, "{}", r.responses["A"].error);
 
-    let runs = 100;
     let mut times = Vec::with_capacity(runs);
     for _ in 0..runs {
         let t = Instant::now();
@@ -50,8 +52,8 @@ async fn main() {
     }
     times.sort();
     println!(
-        "summary over {} cached pipelines ({REPOS} repos), {runs} warm runs over gRPC:",
-        REPOS as u64 * PER_REPO
+        "summary over {} cached pipelines ({repos} repos), {runs} warm runs over gRPC:",
+        repos as u64 * per_repo
     );
     println!("  cold (first fetch from the fake server): {cold:.1?}");
     println!(
