@@ -5,7 +5,7 @@
 use crate::domain::{
     self, DeployFilter, Deploys, IncidentState, Incidents, Pipeline, RecoverySettings, TimeRange,
 };
-use crate::source::{HistoryRequest, PipelineSource, Repo, SourceError};
+use crate::source::{all_repo_names, HistoryRequest, PipelineSource, Repo, SourceError};
 
 /// What to analyse.
 #[derive(Clone, Debug)]
@@ -120,12 +120,7 @@ impl Analysis {
 
 pub async fn analyse(source: &dyn PipelineSource, scope: &Scope) -> Result<Analysis, SourceError> {
     let names: Vec<String> = if scope.repos.is_empty() {
-        source
-            .repos()
-            .await?
-            .into_iter()
-            .map(|r| r.full_name)
-            .collect()
+        all_repo_names(source).await?
     } else {
         scope.repos.clone()
     };

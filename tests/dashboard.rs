@@ -4,7 +4,6 @@
 
 mod support;
 
-use grafana_plugin_sdk::pluginv2::QueryDataRequest;
 use serde_json::Value;
 use support::frames::decode;
 use support::plugin_process::{demo_context, query, PluginProcess};
@@ -78,17 +77,7 @@ async fn every_panel_query_returns_data_on_the_demo_history() {
             )
         })
         .collect();
-    let responses = plugin
-        .data()
-        .query_data(QueryDataRequest {
-            plugin_context: Some(demo_context()),
-            headers: Default::default(),
-            queries,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .responses;
+    let responses = plugin.query_data(demo_context(), queries).await;
     for (i, (title, _, field)) in targets.iter().enumerate() {
         let r = &responses[&i.to_string()];
         assert_eq!(r.status, 200, "{title}: {}", r.error);

@@ -4,7 +4,6 @@
 
 mod support;
 
-use grafana_plugin_sdk::pluginv2::QueryDataRequest;
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
 use support::frames::decode;
@@ -46,17 +45,8 @@ async fn frames_match_the_golden_files() {
         .iter()
         .map(|(name, q)| query(name, serde_json::from_str(q).unwrap(), T0, RANGE_END))
         .collect();
-    let responses = plugin
-        .data()
-        .query_data(QueryDataRequest {
-            plugin_context: Some(context(&server.url(), json!({}), Some(FAKE_TOKEN))),
-            headers: Default::default(),
-            queries,
-        })
-        .await
-        .unwrap()
-        .into_inner()
-        .responses;
+    let ctx = context(&server.url(), json!({}), Some(FAKE_TOKEN));
+    let responses = plugin.query_data(ctx, queries).await;
     let update = std::env::var_os("UPDATE_GOLDEN").is_some();
     for (name, _) in CASES {
         let r = &responses[name];

@@ -6,32 +6,14 @@ mod support;
 use std::collections::HashMap;
 
 use grafana_plugin_sdk::pluginv2::{
-    check_health_response::HealthStatus, CallResourceRequest, CheckHealthRequest, DataQuery,
-    DataResponse, PluginContext, QueryDataRequest,
+    check_health_response::HealthStatus, CallResourceRequest, CheckHealthRequest, DataResponse,
+    PluginContext,
 };
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
 use support::frames::{decode, Decoded};
 use support::plugin_process::{context, demo_context, query, PluginProcess};
 use support::woodpecker_server::{FakeConfig, FakeWoodpecker, Match, FAKE_TOKEN};
-
-async fn query_data(
-    plugin: &PluginProcess,
-    ctx: PluginContext,
-    queries: Vec<DataQuery>,
-) -> HashMap<String, DataResponse> {
-    plugin
-        .data()
-        .query_data(QueryDataRequest {
-            plugin_context: Some(ctx),
-            headers: Default::default(),
-            queries,
-        })
-        .await
-        .expect("QueryData answers")
-        .into_inner()
-        .responses
-}
 
 fn frames(resp: &DataResponse) -> Vec<Decoded> {
     assert_eq!(resp.status, 200, "error: {}", resp.error);
@@ -88,8 +70,7 @@ async fn every_query_type_answers_on_the_demo_history() {
     let plugin = PluginProcess::start().await;
     let now = chrono::Utc::now().timestamp();
     let from = now - 90 * 86_400;
-    let r = query_data(
-        &plugin,
+    let r = plugin.query_data(
         demo_context(),
         vec![
             query("S", json!({}), from, now),
@@ -214,23 +195,23 @@ async fn a_bad_query_fails_alone_and_names_the_field() {
     let now = chrono::Utc::now().timestamp();
     let mut malformed = query("C", json!({}), now - 86_400, now);
     malformed.json = b"{\"queryType\": ".to_vec();
-    let r = query_data(
-        &plugin,
-        demo_context(),
-        vec![
-            query("A", json!({"queryType": "summary"}), now - 86_400 * 30, now),
-            query("B", json!({"queryType": "latency"}), now - 86_400, now),
-            malformed,
-            query("D", json!({"windowDays": -1}), now - 86_400, now),
-            query(
-                "E",
-                json!({"queryType": "mttr", "bucket": "2s"}),
-                now - 86_400,
-                now,
-            ),
-        ],
-    )
-    .await;
+    let r = plugin
+        .query_data(
+            demo_context(),
+            vec![
+                query("A", json!({"queryType": "summary"}), now - 86_400 * 30, now),
+                query("B", json!({"queryType": "latency"}), now - 86_400, now),
+                malformed,
+                query("D", json!({"windowDays": -1}), now - 86_400, now),
+                query(
+                    "E",
+                    json!({"queryType": "mttr", "bucket": "2s"}),
+                    now - 86_400,
+                    now,
+                ),
+            ],
+        )
+        .await;
     assert_eq!(r["A"].status, 200);
     for (id, field) in [
         ("B", "queryType"),
@@ -316,17 +297,17 @@ async fn resources_list_repos_environments_and_branches() {
 async fn one_unreadable_repo_is_a_notice_not_a_failure() {
     let server = fixture_server(FakeConfig::default()).await;
     let plugin = PluginProcess::start().await;
-    let r = query_data(
-        &plugin,
-        fixture_ctx(&server, json!({})),
-        vec![query(
-            "A",
-            json!({"queryType": "incidents", "repos": ["acme/api", "acme/gone"]}),
-            T0,
-            RANGE_END,
-        )],
-    )
-    .await;
+    let r = plugin
+        .query_data(
+            fixture_ctx(&server, json!({})),
+            vec![query(
+                "A",
+                json!({"queryType": "incidents", "repos": ["acme/api", "acme/gone"]}),
+                T0,
+                RANGE_END,
+            )],
+        )
+        .await;
     let f = &frames(&r["A"])[0];
     assert!(f.rows() > 0);
     let notices = f.meta.as_ref().unwrap()["notices"].to_string();
@@ -348,7 +329,9 @@ async fn editing_the_data_source_takes_effect_without_a_restart() {
             RANGE_END,
         )]
     };
-    let before = query_data(&plugin, fixture_ctx(&server, json!({})), q()).await;
+    let before = plugin
+        .query_data(fixture_ctx(&server, json!({})), q())
+        .await;
     let mut ctx = fixture_ctx(
         &server,
         json!({"failureStatuses": ["failure", "error", "killed"]}),
@@ -357,7 +340,7 @@ async fn editing_the_data_source_takes_effect_without_a_restart() {
         .as_mut()
         .unwrap()
         .last_updated_ms = 2;
-    let after = query_data(&plugin, ctx, q()).await;
+    let after = plugin.query_data(ctx, q()).await;
     let chain = |r: &HashMap<String, DataResponse>| frames(&r["A"])[0].i64s("chain_failures");
     assert_ne!(
         chain(&before),
@@ -375,12 +358,12 @@ async fn the_token_never_reaches_logs_errors_or_frames() {
         100,
     );
     let plugin = PluginProcess::start().await;
-    let r = query_data(
-        &plugin,
-        fixture_ctx(&server, json!({})),
-        vec![query("A", json!({"repos": ["acme/api"]}), T0, RANGE_END)],
-    )
-    .await;
+    let r = plugin
+        .query_data(
+            fixture_ctx(&server, json!({})),
+            vec![query("A", json!({"repos": ["acme/api"]}), T0, RANGE_END)],
+        )
+        .await;
     let (_, health_message) = health(&plugin, fixture_ctx(&server, json!({}))).await;
     let everything = format!("{:?}{}{}", r, health_message, plugin.logs().join("\n"));
     assert!(!plugin.logs().is_empty());

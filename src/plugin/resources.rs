@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::instances::Instance;
 use crate::domain::{self, DeployFilter};
-use crate::source::{HistoryRequest, SourceErrorKind};
+use crate::source::{all_repo_names, HistoryRequest, SourceErrorKind};
 
 /// How far back the editor's lists look.
 const LIST_LOOKBACK_SECS: i64 = 90 * 86_400;
@@ -88,16 +88,9 @@ fn failure(e: crate::source::SourceError) -> Failure {
 }
 
 async fn repo_names(instance: &Instance) -> Result<Value, Failure> {
-    let mut names: Vec<String> = instance
-        .source
-        .repos()
+    Ok(json!(all_repo_names(instance.source.as_ref())
         .await
-        .map_err(failure)?
-        .into_iter()
-        .map(|r| r.full_name)
-        .collect();
-    names.sort_unstable_by_key(|n| n.to_lowercase());
-    Ok(json!(names))
+        .map_err(failure)?))
 }
 
 enum List {
@@ -107,14 +100,9 @@ enum List {
 
 async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Value, Failure> {
     let repos = if repos.is_empty() {
-        instance
-            .source
-            .repos()
+        all_repo_names(instance.source.as_ref())
             .await
             .map_err(failure)?
-            .into_iter()
-            .map(|r| r.full_name)
-            .collect()
     } else {
         repos
     };

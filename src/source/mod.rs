@@ -84,3 +84,16 @@ pub trait PipelineSource: Send + Sync {
     /// Link to a pipeline in the Woodpecker UI, when there is one.
     fn pipeline_url(&self, repo: &Repo, number: u64) -> Option<String>;
 }
+
+/// The repos a query means by "all": every repo the source lists, by name,
+/// sorted case-insensitively.
+pub async fn all_repo_names(source: &dyn PipelineSource) -> Result<Vec<String>, SourceError> {
+    let mut names: Vec<String> = source
+        .repos()
+        .await?
+        .into_iter()
+        .map(|r| r.full_name)
+        .collect();
+    names.sort_unstable_by_key(|n| n.to_lowercase());
+    Ok(names)
+}

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use grafana_plugin_sdk::pluginv2::{
     data_client::DataClient, diagnostics_client::DiagnosticsClient,
-    resource_client::ResourceClient, DataQuery, DataSourceInstanceSettings, PluginContext,
-    TimeRange, User,
+    resource_client::ResourceClient, DataQuery, DataResponse, DataSourceInstanceSettings,
+    PluginContext, QueryDataRequest, TimeRange, User,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -75,6 +75,24 @@ impl PluginProcess {
             channel,
             stderr,
         }
+    }
+
+    /// One QueryData call; the responses by refId.
+    pub async fn query_data(
+        &self,
+        ctx: PluginContext,
+        queries: Vec<DataQuery>,
+    ) -> HashMap<String, DataResponse> {
+        self.data()
+            .query_data(QueryDataRequest {
+                plugin_context: Some(ctx),
+                headers: Default::default(),
+                queries,
+            })
+            .await
+            .expect("QueryData answers")
+            .into_inner()
+            .responses
     }
 
     pub fn data(&self) -> DataClient<Channel> {
