@@ -13,7 +13,7 @@ use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
 use support::frames::{decode, Decoded};
 use support::plugin_process::{context, demo_context, query, PluginProcess};
-use support::woodpecker_server::{FakeConfig, FakeWoodpecker, Match, FAKE_TOKEN};
+use support::woodpecker_server::{FakeConfig, FakeWoodpecker, Fault, Match, FAKE_TOKEN};
 
 fn frames(resp: &DataResponse) -> Vec<Decoded> {
     assert_eq!(resp.status, 200, "error: {}", resp.error);
@@ -258,6 +258,15 @@ async fn health_tells_a_user_what_to_do() {
     let (status, message) = health(&plugin, bad_url).await;
     assert_eq!(status, HealthStatus::Error as i32);
     assert!(message.contains("not valid"), "{message}");
+
+    let html = fixture_server(FakeConfig::default()).await;
+    html.fail_next(Match::Path("/version"), Fault::Html(200), 10);
+    let (status, message) = health(&plugin, fixture_ctx(&html, json!({}))).await;
+    assert_eq!(status, HealthStatus::Error as i32);
+    assert!(
+        message.contains("did not return Woodpecker JSON"),
+        "{message}"
+    );
 
     let no_url = context("", json!({}), Some(FAKE_TOKEN));
     let (_, message) = health(&plugin, no_url).await;

@@ -1,0 +1,166 @@
+//! The `report` tool, run as a user runs it.
+
+use std::process::{Command, Output};
+
+const NOW: &str = "2026-06-01T00:00:00Z";
+
+fn report(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"))
+        .arg("report")
+        .args(args)
+        .env_remove("WOODPECKER_TOKEN")
+        .output()
+        .expect("run the binary")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+#[test]
+fn demo_report_prints_the_summary_and_the_incidents() {
+    let o = report(&["--demo", "--now", NOW]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    for needle in [
+        "P50 recovery",
+        "P90 recovery",
+        "change failure rate",
+        "DORA band",
+        "Incidents (",
+        "acme/api",
+    ] {
+        assert!(out.contains(needle), "missing {needle:?} in\n{out}");
+    }
+    assert!(
+        stderr(&o).contains("read 5 repositories"),
+        "progress on stderr"
+    );
+}
+
+#[test]
+fn pinned_clock_gives_the_same_json_every_time() {
+    let a = report(&["--demo", "--now", NOW, "--format", "json"]);
+    let b = report(&["--demo", "--now", NOW, "--format", "json"]);
+    assert!(a.status.success(), "{}", stderr(&a));
+    assert_eq!(a.stdout, b.stdout);
+    let doc: serde_json::Value = serde_json::from_slice(&a.stdout).unwrap();
+    assert!(doc["summary"]["p50_seconds"].as_f64().unwrap() > 0.0);
+    assert!(!doc["incidents"].as_array().unwrap().is_empty());
+    assert!(["elite", "high", "medium", "low"].contains(&doc["summary"]["band"].as_str().unwrap()));
+}
+
+#[test]
+fn csv_has_a_summary_and_an_incidents_table() {
+    let o = report(&[
+        "--demo",
+        "--now",
+        NOW,
+        "--format",
+        "csv",
+        "--env",
+        "production",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    let (summary, incidents) = out.split_once("\n\n").expect("two tables");
+    assert!(summary.starts_with("statistic,value\n"));
+    let mut lines = incidents.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "repo,environment,status,failed_at,recovered_at,recovery_seconds,flaky,chain_failures,pipeline,url"
+    );
+    assert!(lines.all(|l| l.split(',').nth(1) == Some("production")));
+}
+
+#[test]
+fn input_file_with_both_field_generations() {
+    let dir = std::env::temp_dir().join(format!("wdora-cli-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("history.jsonl");
+    let t = 1_780_000_000i64;
+    let mut lines = Vec::new();
+    for k in 0..6i64 {
+        let base = t + k * 86_400;
+        lines.push(format!(r#"{{"repo":"acme/api","number":{},"event":"deployment","status":"failure","deploy_to":"prod","branch":"main","created":{},"finished":{},"author":"alice"}}"#, 2 * k + 1, base - 60, base));
+        lines.push(format!(r#"{{"repo":"acme/api","number":{},"event":"deployment","status":"success","deploy_to":"prod","branch":"main","created_at":{},"finished_at":{}}}"#, 2 * k + 2, base + 1_740, base + 1_800 * (k + 1)));
+    }
+    std::fs::write(&path, lines.join("\n")).unwrap();
+    let now = (t + 10 * 86_400).to_string();
+    let o = report(&[
+        "--input",
+        path.to_str().unwrap(),
+        "--now",
+        &now,
+        "--since",
+        "30d",
+        "--format",
+        "json",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc["summary"]["incidents"], 6);
+    // Recoveries of 30, 60, ..., 180 minutes: the median is 105 minutes.
+    assert_eq!(doc["summary"]["p50_seconds"], 6_300.0);
+    assert!(
+        !stdout(&o).contains("alice"),
+        "no person data in the report"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn mistakes_get_clear_messages_and_no_panic() {
+    for (args, needle) in [
+        (&["--window-days", "-2", "--demo"][..], "--window-days"),
+        (&["--demo", "--since", "soon"], "--since"),
+        (&["--demo", "--now", "yesterday"], "--now"),
+        (
+            &["--input", "/nonexistent/history.jsonl"],
+            "cannot read /nonexistent/history.jsonl",
+        ),
+        (&["--url", "ftp://ci.example.com"], "not valid"),
+        (&["--demo", "--token", "abc"], "WOODPECKER_TOKEN"),
+        (&[], "choose a source"),
+    ] {
+        let o = report(args);
+        assert!(!o.status.success(), "{args:?} should fail");
+        let err = stderr(&o);
+        assert!(err.contains(needle), "{args:?}: {err}");
+        assert!(!err.contains("panicked"), "{args:?}: {err}");
+    }
+}
+
+#[test]
+fn help_documents_every_flag() {
+    let o = Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(o.status.success());
+    let out = stdout(&o);
+    for flag in [
+        "--demo",
+        "--url",
+        "--input",
+        "--repo",
+        "--env",
+        "--branch",
+        "--event",
+        "--failure-status",
+        "--since",
+        "--window-days",
+        "--flaky-minutes",
+        "--min-sample",
+        "--open-incidents",
+        "--now",
+        "--format",
+        "WOODPECKER_TOKEN",
+    ] {
+        assert!(out.contains(flag), "--help lacks {flag}");
+    }
+}
