@@ -53,7 +53,7 @@ export function numberError(value: number | undefined, min: number, whole = fals
   if (value === undefined) {
     return undefined;
   }
-  if (whole && !Number.isInteger(value)) {
+  if (whole && (!Number.isInteger(value) || value < min)) {
     return `Enter a whole number of at least ${min}.`;
   }
   if (exclusive ? value <= min : value < min) {
