@@ -1,0 +1,382 @@
+import React, { FormEvent, useMemo, useState } from 'react';
+import { QueryEditorProps } from '@grafana/data';
+import {
+  Collapse,
+  InlineField,
+  InlineFieldRow,
+  InlineSwitch,
+  Input,
+  RadioButtonGroup,
+  Stack,
+  Text,
+} from '@grafana/ui';
+
+import type { DataSource } from '../datasource';
+import { describeQuery } from '../describe';
+import {
+  FAILURE_STATUSES,
+  GROUP_BY_KEYS,
+  GroupByKey,
+  OpenIncidents,
+  QUERY_TYPES,
+  QueryType,
+  SETTINGS_DEFAULTS,
+  WOODPECKER_EVENTS,
+  WoodpeckerOptions,
+  WoodpeckerQuery,
+} from '../types';
+import { ListSelect } from './ListSelect';
+import { useResourceList } from './useResourceList';
+
+export type Props = QueryEditorProps<DataSource, WoodpeckerQuery, WoodpeckerOptions> & {
+  /** Hide the query type choice and use this type (annotations use `incidents`). */
+  fixedQueryType?: QueryType;
+};
+
+const LABEL_WIDTH = 16;
+const DURATION_RE = /^(\d+(ms|s|m|h|d|w|y)|\$\w+|\$\{[^}]+\}|\[\[[^\]]+\]\])$/;
+
+export const OPEN_INCIDENT_OPTIONS: Array<{ label: string; value: OpenIncidents; description: string }> = [
+  { label: 'Exclude', value: 'exclude', description: 'Statistics over resolved incidents only' },
+  { label: 'Censor', value: 'censor', description: 'Open incidents count as still recovering' },
+];
+
+function durationError(value: string | undefined): string | undefined {
+  if (!value) {
+    return undefined;
+  }
+  return DURATION_RE.test(value.trim()) ? undefined : 'Use a duration such as 1h, 1d or 2w, or a $variable.';
+}
+
+/** Limits the backend enforces (issue 4): a window of at least a minute, flaky ≥ 0, a whole minimum sample ≥ 1. */
+export function numberError(value: number | undefined, min: number, whole = false, exclusive = false): string | undefined {
+  if (value === undefined) {
+    return undefined;
+  }
+  if (whole && (!Number.isInteger(value) || value < min)) {
+    return `Enter a whole number of at least ${min}.`;
+  }
+  if (exclusive ? value <= min : value < min) {
+    return exclusive ? `Enter a number above ${min}.` : `Enter a number of at least ${min}.`;
+  }
+  return undefined;
+}
+
+function parseNumber(event: FormEvent<HTMLInputElement>): number | undefined {
+  const text = event.currentTarget.value.trim();
+  if (text === '') {
+    return undefined;
+  }
+  const n = Number(text);
+  return Number.isFinite(n) ? n : undefined;
+}
+
+export function QueryEditor(props: Props) {
+  const { query, onChange, onRunQuery, datasource, fixedQueryType } = props;
+  const settings = datasource.settings;
+  const queryType: QueryType = fixedQueryType ?? query.queryType ?? 'summary';
+  const [optionsOpen, setOptionsOpen] = useState(false);
+
+  const variables = useMemo(() => datasource.getVariableNames(), [datasource]);
+  const repos = useResourceList(datasource, 'repos');
+  const environments = useResourceList(datasource, 'environments', query.repos);
+  const branches = useResourceList(datasource, 'branches', query.repos);
+
+  const change = (patch: Partial<WoodpeckerQuery>, run = true) => {
+    const next: WoodpeckerQuery = { ...query, ...patch };
+    for (const key of Object.keys(patch) as Array<keyof WoodpeckerQuery>) {
+      const v = next[key];
+      if (v === undefined || (Array.isArray(v) && v.length === 0 && key !== 'repos')) {
+        delete next[key];
+      }
+    }
+    onChange(next);
+    if (run) {
+      onRunQuery();
+    }
+  };
+
+  const showSeries = queryType === 'mttr' || queryType === 'summary';
+  const windowDefault = settings.windowDays ?? SETTINGS_DEFAULTS.windowDays;
+  const flakyDefault = settings.flakyMinutes ?? SETTINGS_DEFAULTS.flakyMinutes;
+  const minSampleDefault = settings.minSample ?? SETTINGS_DEFAULTS.minSample;
+  const statusesDefault = settings.failureStatuses ?? SETTINGS_DEFAULTS.failureStatuses;
+  const eventsDefault = settings.events ?? SETTINGS_DEFAULTS.events;
+  const openDefault = settings.openIncidents ?? SETTINGS_DEFAULTS.openIncidents;
+
+  const optionsSummary = [
+    `window ${query.windowDays ?? windowDefault}d`,
+    `flaky < ${query.flakyMinutes ?? flakyDefault}m`,
+    `min sample ${query.minSample ?? minSampleDefault}`,
+    `failures: ${(query.failureStatuses?.length ? query.failureStatuses : statusesDefault).join(', ')}`,
+    `events: ${(query.events?.length ? query.events : eventsDefault).join(', ')}`,
+  ].join(' · ');
+
+  return (
+    <Stack direction="column" gap={1}>
+      {!fixedQueryType && (
+        <InlineFieldRow>
+          <InlineField label="Query type" labelWidth={LABEL_WIDTH} tooltip="What the query returns">
+            <RadioButtonGroup<QueryType>
+              options={QUERY_TYPES}
+              value={queryType}
+              onChange={(v) => change({ queryType: v })}
+              aria-label="Query type"
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      <InlineFieldRow>
+        <InlineField
+          label="Repos"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Repositories (org/name). Empty: every repository the token can see. Accepts $variables."
+          invalid={!!repos.error}
+          error={repos.error}
+        >
+          <ListSelect
+            inputId="query-repos"
+            aria-label="Repos"
+            value={query.repos}
+            options={repos.values}
+            variables={variables}
+            isLoading={repos.loading}
+            placeholder="All repos"
+            onChange={(v) => change({ repos: v })}
+          />
+        </InlineField>
+        <InlineField
+          label="Environments"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Deployment environments (Woodpecker deploy target). Empty: the data source's setting, or all. Accepts $variables."
+          invalid={!!environments.error}
+          error={environments.error}
+        >
+          <ListSelect
+            inputId="query-environments"
+            aria-label="Environments"
+            value={query.environments}
+            options={environments.values}
+            variables={variables}
+            isLoading={environments.loading}
+            placeholder={settings.environments?.length ? settings.environments.join(', ') : 'All environments'}
+            onChange={(v) => change({ environments: v })}
+          />
+        </InlineField>
+        <InlineField
+          label="Branches"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Branches whose pipelines count. Empty: the data source's setting, or all. Accepts $variables."
+          invalid={!!branches.error}
+          error={branches.error}
+        >
+          <ListSelect
+            inputId="query-branches"
+            aria-label="Branches"
+            value={query.branches}
+            options={branches.values}
+            variables={variables}
+            isLoading={branches.loading}
+            placeholder={settings.branches?.length ? settings.branches.join(', ') : 'All branches'}
+            onChange={(v) => change({ branches: v })}
+          />
+        </InlineField>
+      </InlineFieldRow>
+
+      {showSeries && (
+        <InlineFieldRow>
+          <InlineField
+            label="Bucket"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Length of each point of the series (1h, 1d, 1w). Empty: the panel's interval, never under 1m."
+            invalid={!!durationError(query.bucket)}
+            error={durationError(query.bucket)}
+          >
+            <Input
+              id="query-bucket"
+              aria-label="Bucket"
+              width={14}
+              value={query.bucket ?? ''}
+              placeholder="auto"
+              onChange={(e) => change({ bucket: e.currentTarget.value || undefined }, false)}
+              onBlur={onRunQuery}
+            />
+          </InlineField>
+          <InlineField
+            label="Rolling"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Each point summarises the incidents of this trailing window (e.g. 30d) instead of its bucket alone."
+            invalid={!!durationError(query.rolling)}
+            error={durationError(query.rolling)}
+          >
+            <Input
+              id="query-rolling"
+              aria-label="Rolling"
+              width={14}
+              value={query.rolling ?? ''}
+              placeholder="off"
+              onChange={(e) => change({ rolling: e.currentTarget.value || undefined }, false)}
+              onBlur={onRunQuery}
+            />
+          </InlineField>
+          <InlineField label="Group by" labelWidth={LABEL_WIDTH} tooltip="One series (or row) per repo and/or environment.">
+            <ListSelect
+              inputId="query-group-by"
+              aria-label="Group by"
+              value={query.groupBy}
+              options={GROUP_BY_KEYS}
+              allowCustomValue={false}
+              width={30}
+              placeholder="No grouping"
+              onChange={(v) => change({ groupBy: v as GroupByKey[] })}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {queryType === 'incidents' && (
+        <InlineFieldRow>
+          <InlineField
+            label="Superseded"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Also list the later failures of a chain, each pointing at the incident it belongs to (superseded_by)."
+          >
+            <InlineSwitch
+              id="query-include-superseded"
+              aria-label="Include superseded"
+              value={!!query.includeSuperseded}
+              onChange={(e) => change({ includeSuperseded: e.currentTarget.checked || undefined })}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      <Collapse
+        label={
+          <Stack gap={2} alignItems="center">
+            <span>Options</span>
+            {!optionsOpen && (
+              <Text variant="bodySmall" color="secondary">
+                {optionsSummary}
+              </Text>
+            )}
+          </Stack>
+        }
+        isOpen={optionsOpen}
+        onToggle={() => setOptionsOpen(!optionsOpen)}
+      >
+        <InlineFieldRow>
+          <InlineField
+            label="Recovery window"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Days: a success within this many days of the first failure resolves the incident; later, it stays open."
+            invalid={!!numberError(query.windowDays, 0, false, true)}
+            error={numberError(query.windowDays, 0, false, true)}
+          >
+            <Input
+              id="query-window-days"
+              aria-label="Recovery window days"
+              type="number"
+              width={12}
+              value={query.windowDays ?? ''}
+              placeholder={String(windowDefault)}
+              suffix="d"
+              onChange={(e) => change({ windowDays: parseNumber(e) }, false)}
+              onBlur={onRunQuery}
+            />
+          </InlineField>
+          <InlineField
+            label="Flaky below"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Minutes: an incident resolved this fast is flagged flaky and left out of MTTR statistics."
+            invalid={!!numberError(query.flakyMinutes, 0)}
+            error={numberError(query.flakyMinutes, 0)}
+          >
+            <Input
+              id="query-flaky-minutes"
+              aria-label="Flaky minutes"
+              type="number"
+              width={12}
+              value={query.flakyMinutes ?? ''}
+              placeholder={String(flakyDefault)}
+              suffix="m"
+              onChange={(e) => change({ flakyMinutes: parseNumber(e) }, false)}
+              onBlur={onRunQuery}
+            />
+          </InlineField>
+          <InlineField
+            label="Min sample"
+            labelWidth={LABEL_WIDTH}
+            tooltip="With fewer incidents than this, p50/p90/mean are left empty (null), never 0."
+            invalid={!!numberError(query.minSample, 1, true)}
+            error={numberError(query.minSample, 1, true)}
+          >
+            <Input
+              id="query-min-sample"
+              aria-label="Minimum sample"
+              type="number"
+              width={12}
+              value={query.minSample ?? ''}
+              placeholder={String(minSampleDefault)}
+              onChange={(e) => change({ minSample: parseNumber(e) }, false)}
+              onBlur={onRunQuery}
+            />
+          </InlineField>
+        </InlineFieldRow>
+        <InlineFieldRow>
+          <InlineField
+            label="Failure statuses"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Pipeline statuses that count as a failed deploy. Empty: the data source's setting."
+          >
+            <ListSelect
+              inputId="query-failure-statuses"
+              aria-label="Failure statuses"
+              value={query.failureStatuses}
+              options={FAILURE_STATUSES}
+              allowCustomValue={false}
+              width={30}
+              placeholder={statusesDefault.join(', ')}
+              onChange={(v) => change({ failureStatuses: v })}
+            />
+          </InlineField>
+          <InlineField
+            label="Events"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Woodpecker events that count as a deploy. Empty: the data source's setting."
+          >
+            <ListSelect
+              inputId="query-events"
+              aria-label="Events"
+              value={query.events}
+              options={WOODPECKER_EVENTS}
+              variables={variables}
+              allowCustomValue={false}
+              width={30}
+              placeholder={eventsDefault.join(', ')}
+              onChange={(v) => change({ events: v })}
+            />
+          </InlineField>
+          <InlineField
+            label="Open incidents"
+            labelWidth={LABEL_WIDTH}
+            tooltip="Exclude: statistics over resolved incidents only. Censor: open incidents count as recovering at or after the window."
+          >
+            <RadioButtonGroup<OpenIncidents>
+              options={OPEN_INCIDENT_OPTIONS}
+              value={query.openIncidents ?? openDefault}
+              onChange={(v) => change({ openIncidents: v })}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      </Collapse>
+
+      <div data-testid="query-preview">
+        <Text variant="bodySmall" color="secondary">
+          {describeQuery({ ...query, queryType }, settings)}
+        </Text>
+      </div>
+    </Stack>
+  );
+}

@@ -1,0 +1,107 @@
+import { DataSourceJsonData, SelectableValue } from '@grafana/data';
+import { DataQuery } from '@grafana/schema';
+
+/** The four query types the backend answers (issue 4). */
+export type QueryType = 'incidents' | 'mttr' | 'summary' | 'deploys';
+
+export type OpenIncidents = 'exclude' | 'censor';
+
+export type GroupByKey = 'repo' | 'environment';
+
+/**
+ * The query JSON sent to the backend. camelCase, every field optional: a field
+ * left out falls back to the data source's default (jsonData) on the backend.
+ */
+export interface WoodpeckerQuery extends DataQuery {
+  queryType?: QueryType;
+  /** Repo full names ("org/app"); empty = every repo the token lists. */
+  repos?: string[];
+  environments?: string[];
+  branches?: string[];
+  events?: string[];
+  failureStatuses?: string[];
+  windowDays?: number;
+  flakyMinutes?: number;
+  minSample?: number;
+  openIncidents?: OpenIncidents;
+  /** Grafana-style duration (`1d`, `6h`); default: the panel interval. */
+  bucket?: string;
+  /** Grafana-style duration of the rolling window (`30d`); optional. */
+  rolling?: string;
+  groupBy?: GroupByKey[];
+  includeSuperseded?: boolean;
+}
+
+/** Data source settings (jsonData); each is a default any query may override. */
+export interface WoodpeckerOptions extends DataSourceJsonData {
+  events?: string[];
+  branches?: string[];
+  environments?: string[];
+  failureStatuses?: string[];
+  windowDays?: number;
+  flakyMinutes?: number;
+  minSample?: number;
+  openIncidents?: OpenIncidents;
+  maxConcurrency?: number;
+  timeoutSeconds?: number;
+  /** Serve the built-in demo history instead of a Woodpecker server. */
+  demo?: boolean;
+}
+
+/** Secrets: sent to the backend only, never returned to the browser. */
+export interface WoodpeckerSecureJsonData {
+  token?: string;
+}
+
+/** Defaults the backend applies when jsonData leaves a setting out (issue 4). */
+export const SETTINGS_DEFAULTS = {
+  events: ['deployment'],
+  failureStatuses: ['failure', 'error'],
+  windowDays: 7,
+  flakyMinutes: 5,
+  minSample: 5,
+  openIncidents: 'exclude' as OpenIncidents,
+  maxConcurrency: 8,
+  timeoutSeconds: 30,
+};
+
+export const DEFAULT_QUERY: Partial<WoodpeckerQuery> = {
+  queryType: 'summary',
+};
+
+export const QUERY_TYPES: Array<SelectableValue<QueryType>> = [
+  { label: 'Summary', value: 'summary', description: 'One row: MTTR p50/p90/mean, open incidents, deploys, change failure rate' },
+  { label: 'MTTR', value: 'mttr', description: 'Time series of recovery time (p50, p90, mean) per bucket' },
+  { label: 'Incidents', value: 'incidents', description: 'Table of failed deployments and their recovery' },
+  { label: 'Deploys', value: 'deploys', description: 'Table of the deploy pipelines the metrics are built from' },
+];
+
+/** Woodpecker pipeline events. */
+export const WOODPECKER_EVENTS = [
+  'push',
+  'pull_request',
+  'pull_request_closed',
+  'pull_request_metadata',
+  'tag',
+  'release',
+  'deployment',
+  'cron',
+  'manual',
+];
+
+/** Pipeline statuses that may count as a failed deploy (the backend accepts exactly these). */
+export const FAILURE_STATUSES = ['failure', 'error', 'killed', 'canceled', 'declined', 'blocked'];
+
+export const GROUP_BY_KEYS: GroupByKey[] = ['repo', 'environment'];
+
+/** What a template-variable query asks for. */
+export type VariableQueryKind = 'repos' | 'environments' | 'branches';
+
+export interface WoodpeckerVariableQuery extends DataQuery {
+  kind: VariableQueryKind;
+  /** For environments/branches: limit to these repos (may hold variables); empty = all repos. */
+  repos?: string[];
+}
+
+/** Backend resource paths (CallResource) used by the editors and variables. */
+export type ResourcePath = 'repos' | 'environments' | 'branches';
