@@ -6,7 +6,7 @@ GOARCH := $(shell uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')
 .PHONY: test test-rust test-frontend dist backend-dist frontend-dist bench clean
 
 ## Every test: Rust (fmt, clippy, unit, property, gRPC, golden) and frontend.
-test: test-rust
+test: test-rust test-frontend
 
 test-rust:
 	cargo fmt --check
@@ -14,7 +14,7 @@ test-rust:
 	cargo test --all-targets
 
 test-frontend:
-	cd frontend && npm ci --no-audit --no-fund && npm run typecheck && npm run lint && npm test && npm run build
+	cd frontend && npm ci --no-audit --no-fund && npm run typecheck && npm run lint && npm test && npm run build && npm run check-dist
 
 ## The plugin folder Grafana loads: frontend build, then the backend binary.
 dist: frontend-dist backend-dist
