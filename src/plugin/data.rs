@@ -11,6 +11,7 @@ use grafana_plugin_sdk::pluginv2::{DataQuery, DataResponse, QueryDataResponse};
 use super::frame::Frame;
 use super::instances::Instance;
 use super::run;
+use crate::source::{SourceError, SourceErrorKind};
 
 /// Why one query has no frames: shown to the user as that query's error.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -25,6 +26,22 @@ impl QueryFailure {
         QueryFailure {
             status: 400,
             message: message.into(),
+        }
+    }
+}
+
+/// Woodpecker's trouble as the HTTP status Grafana shows.
+impl From<SourceError> for QueryFailure {
+    fn from(e: SourceError) -> QueryFailure {
+        QueryFailure {
+            status: match e.kind {
+                SourceErrorKind::BadConfig => 400,
+                SourceErrorKind::Unauthorized => 401,
+                SourceErrorKind::NotFound => 404,
+                SourceErrorKind::Timeout => 504,
+                SourceErrorKind::Unavailable | SourceErrorKind::Upstream => 502,
+            },
+            message: e.message,
         }
     }
 }

@@ -9,9 +9,10 @@ use grafana_plugin_sdk::pluginv2::{CallResourceRequest, CallResourceResponse, St
 use reqwest::Url;
 use serde_json::{json, Value};
 
+use super::data::QueryFailure;
 use super::instances::Instance;
 use crate::domain::{self, DeployFilter};
-use crate::source::{all_repo_names, HistoryRequest, SourceErrorKind};
+use crate::source::{all_repo_names, HistoryRequest};
 
 /// How far back the editor's lists look.
 const LIST_LOOKBACK_SECS: i64 = 90 * 86_400;
@@ -44,7 +45,7 @@ pub async fn call_resource(
     };
     match result {
         Ok(v) => reply(200, &v),
-        Err((code, message)) => reply(code, &json!({ "error": message })),
+        Err(f) => reply(f.status, &json!({ "error": f.message })),
     }
 }
 
@@ -74,23 +75,10 @@ fn parse_url(request: &CallResourceRequest) -> (String, Vec<String>) {
     (url.path().trim_matches('/').to_string(), repos)
 }
 
-type Failure = (i32, String);
-
-fn failure(e: crate::source::SourceError) -> Failure {
-    let code = match e.kind {
-        SourceErrorKind::BadConfig => 400,
-        SourceErrorKind::Unauthorized => 401,
-        SourceErrorKind::NotFound => 404,
-        SourceErrorKind::Timeout => 504,
-        SourceErrorKind::Unavailable | SourceErrorKind::Upstream => 502,
-    };
-    (code, e.message)
-}
+type Failure = QueryFailure;
 
 async fn repo_names(instance: &Instance) -> Result<Value, Failure> {
-    Ok(json!(all_repo_names(instance.source.as_ref())
-        .await
-        .map_err(failure)?))
+    Ok(json!(all_repo_names(instance.source.as_ref()).await?))
 }
 
 enum List {
@@ -100,9 +88,7 @@ enum List {
 
 async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Value, Failure> {
     let repos = if repos.is_empty() {
-        all_repo_names(instance.source.as_ref())
-            .await
-            .map_err(failure)?
+        all_repo_names(instance.source.as_ref()).await?
     } else {
         repos
     };
@@ -127,7 +113,7 @@ async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Va
                 tracing::debug!(error = %e, "resource list skips a repo");
                 continue;
             }
-            Err(e) => return Err(failure(e)),
+            Err(e) => return Err(e.into()),
         };
         for p in history
             .pipelines

@@ -10,7 +10,6 @@ use super::instances::Instance;
 use super::query::{QuerySpec, QueryType};
 use crate::analysis::{self, Analysis, Scope};
 use crate::domain::{self, words, GroupBy, SeriesSpec, TimeRange};
-use crate::source::SourceErrorKind;
 
 pub async fn run_query(
     inst: &Instance,
@@ -59,18 +58,7 @@ pub async fn run_query(
         reach_from,
         now,
     };
-    let a = analysis::analyse(inst.source.as_ref(), &scope)
-        .await
-        .map_err(|e| QueryFailure {
-            status: match e.kind {
-                SourceErrorKind::BadConfig => 400,
-                SourceErrorKind::Unauthorized => 401,
-                SourceErrorKind::NotFound => 404,
-                SourceErrorKind::Timeout => 504,
-                SourceErrorKind::Unavailable | SourceErrorKind::Upstream => 502,
-            },
-            message: e.message,
-        })?;
+    let a = analysis::analyse(inst.source.as_ref(), &scope).await?;
     let source = inst.source.as_ref();
     let (frames, vis, notes) = match spec.query_type {
         QueryType::Incidents => (
