@@ -6,8 +6,8 @@ mod support;
 use std::collections::HashMap;
 
 use grafana_plugin_sdk::pluginv2::{
-    check_health_response::HealthStatus, CallResourceRequest, CheckHealthRequest, DataResponse,
-    PluginContext,
+    check_health_response::HealthStatus, CallResourceRequest, CheckHealthRequest,
+    CollectMetricsRequest, DataResponse, PluginContext,
 };
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
@@ -377,4 +377,43 @@ async fn the_token_never_reaches_logs_errors_or_frames() {
     let everything = format!("{:?}{}{}", r, health_message, plugin.logs().join("\n"));
     assert!(!plugin.logs().is_empty());
     assert!(!everything.contains(FAKE_TOKEN));
+}
+
+#[tokio::test]
+async fn plugin_metrics_count_woodpecker_traffic_per_data_source() {
+    let server = fixture_server(FakeConfig::default()).await;
+    let plugin = PluginProcess::start().await;
+    let q = || vec![query("A", json!({"repos": ["acme/api"]}), T0, RANGE_END)];
+    plugin
+        .query_data(fixture_ctx(&server, json!({})), q())
+        .await;
+    plugin
+        .query_data(fixture_ctx(&server, json!({})), q())
+        .await;
+    let metrics = plugin
+        .diagnostics()
+        .collect_metrics(CollectMetricsRequest {
+            plugin_context: Some(fixture_ctx(&server, json!({}))),
+        })
+        .await
+        .unwrap()
+        .into_inner()
+        .metrics
+        .expect("a payload");
+    let text = String::from_utf8(metrics.prometheus).unwrap();
+    let value = |name: &str| -> u64 {
+        let prefix = format!("woodpecker_dora_{name}{{datasource=\"uid:woodpecker-test\"}} ");
+        text.lines()
+            .find_map(|l| l.strip_prefix(&prefix))
+            .unwrap_or_else(|| panic!("{name} missing in\n{text}"))
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(value("requests_total"), server.request_count() as u64);
+    assert_eq!(
+        value("cache_hits_total"),
+        1,
+        "the second query found the repo cached"
+    );
+    assert!(value("cached_pipelines") > 0);
 }

@@ -44,6 +44,17 @@ impl Instances {
         Ok(inst)
     }
 
+    /// Every live instance with its key (`uid:…`), for metrics.
+    pub fn all(&self) -> Vec<(String, Arc<Instance>)> {
+        let mut all: Vec<_> = self
+            .lock()
+            .iter()
+            .map(|(k, (_, inst))| (k.clone(), inst.clone()))
+            .collect();
+        all.sort_by(|a, b| a.0.cmp(&b.0));
+        all
+    }
+
     fn build(&self, settings: &DataSourceInstanceSettings) -> Result<Instance, String> {
         let config =
             DataSourceConfig::parse(settings).map_err(|e| format!("data source settings: {e}"))?;

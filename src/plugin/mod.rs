@@ -7,6 +7,7 @@ pub mod frame;
 pub mod frames;
 pub mod health;
 pub mod instances;
+pub mod metrics;
 pub mod query;
 pub mod resources;
 pub mod run;

@@ -60,6 +60,16 @@ pub async fn run_query(
     };
     let a = analysis::analyse(inst.source.as_ref(), &scope).await?;
     let source = inst.source.as_ref();
+    if let Some(st) = source.stats() {
+        tracing::debug!(
+            ref_id = %q.ref_id,
+            requests = st.counters.requests,
+            pages = st.counters.pages,
+            cache_hits = st.counters.cache_hits,
+            cached_pipelines = st.held_pipelines,
+            "woodpecker fetch counters"
+        );
+    }
     let (frames, vis, notes) = match spec.query_type {
         QueryType::Incidents => (
             vec![frames::incidents_frame(

@@ -18,7 +18,7 @@ use tonic::{Request, Response, Status};
 use tracing_subscriber::{prelude::*, EnvFilter};
 
 use super::instances::Instances;
-use super::{data, health, resources};
+use super::{data, health, metrics, resources};
 
 #[derive(Clone, Default)]
 pub struct Backend {
@@ -85,8 +85,16 @@ impl pluginv2::diagnostics_server::Diagnostics for Backend {
         &self,
         _request: Request<pluginv2::CollectMetricsRequest>,
     ) -> Result<Response<pluginv2::CollectMetricsResponse>, Status> {
+        let stats: Vec<_> = self
+            .instances
+            .all()
+            .into_iter()
+            .filter_map(|(key, inst)| Some((key, inst.source.stats()?)))
+            .collect();
         Ok(Response::new(pluginv2::CollectMetricsResponse {
-            metrics: None,
+            metrics: Some(pluginv2::collect_metrics_response::Payload {
+                prometheus: metrics::prometheus(&stats).into_bytes(),
+            }),
         }))
     }
 }

@@ -5,6 +5,7 @@
 pub mod fixed;
 pub mod woodpecker;
 
+use crate::woodpecker::Counters;
 pub use crate::woodpecker::Repo;
 
 use std::fmt;
@@ -83,6 +84,18 @@ pub trait PipelineSource: Send + Sync {
     ) -> Vec<(String, Result<History, SourceError>)>;
     /// Link to a pipeline in the Woodpecker UI, when there is one.
     fn pipeline_url(&self, repo: &Repo, number: u64) -> Option<String>;
+
+    /// What fetching has cost so far, for sources that fetch.
+    fn stats(&self) -> Option<SourceStats> {
+        None
+    }
+}
+
+/// A fetching source's counters, for logs and Grafana's plugin metrics.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SourceStats {
+    pub counters: Counters,
+    pub held_pipelines: usize,
 }
 
 /// The repos a query means by "all": every repo the source lists, by name,

@@ -10,6 +10,7 @@ use tonic::async_trait;
 
 use super::{
     HealthReport, History, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
+    SourceStats,
 };
 use crate::woodpecker::{
     CacheConfig, ClientConfig, Error, ErrorKind, HistoryNeed, PipelineCache, Token,
@@ -184,5 +185,12 @@ impl PipelineSource for WoodpeckerSource {
 
     fn pipeline_url(&self, repo: &Repo, number: u64) -> Option<String> {
         Some(self.cache.client().pipeline_url(repo, number))
+    }
+
+    fn stats(&self) -> Option<SourceStats> {
+        Some(SourceStats {
+            counters: self.cache.counters(),
+            held_pipelines: self.cache.held_pipelines(),
+        })
     }
 }
