@@ -5,4 +5,5 @@
 pub mod fixture;
 pub mod frames;
 pub mod plugin_process;
+pub mod switch;
 pub mod woodpecker_server;
