@@ -42,6 +42,8 @@ pub struct RoundReport {
     pub distinct_keys: usize,
     pub rss_kib: u64,
     pub peak_rss_kib: u64,
+    /// Largest QueryData response, in bytes.
+    pub largest_response: usize,
 }
 
 impl RoundReport {
@@ -153,7 +155,9 @@ impl Load {
             let tasks: Vec<_> = calls
                 .into_iter()
                 .map(|queries| {
-                    let mut client = self.plugin.data();
+                    // A deploys table over a large history is bigger than
+                    // tonic's 4 MiB default (see docs/performance.md#load).
+                    let mut client = self.plugin.data().max_decoding_message_size(64 << 20);
                     let ctx = context(&self.server.url(), json!({}), Some(FAKE_TOKEN));
                     tokio::spawn(async move {
                         let t = Instant::now();
@@ -171,12 +175,15 @@ impl Load {
             let mut latencies = Vec::new();
             let mut failed = Vec::new();
             let mut answered = 0;
+            let mut largest = 0;
             for t in tasks {
                 let (took, r) = t.await.unwrap();
                 latencies.push(took);
                 match r {
                     Ok(r) => {
-                        for (id, resp) in r.into_inner().responses {
+                        let r = r.into_inner();
+                        largest = largest.max(prost::Message::encoded_len(&r));
+                        for (id, resp) in r.responses {
                             answered += 1;
                             if resp.status != 200 {
                                 failed.push(format!("{id}: {} {}", resp.status, resp.error));
@@ -187,7 +194,7 @@ impl Load {
                 }
             }
             let wall = started.elapsed();
-            assert_eq!(answered, queries, "every query has an answer");
+            assert_eq!(answered, queries, "every query has an answer: {failed:?}");
             latencies.sort();
             let (rss_kib, peak_rss_kib) = self.plugin.memory_kib();
             reports.push(RoundReport {
@@ -203,6 +210,7 @@ impl Load {
                 distinct_keys: keys.len(),
                 rss_kib,
                 peak_rss_kib,
+                largest_response: largest,
             });
         }
         reports
