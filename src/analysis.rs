@@ -144,9 +144,9 @@ pub async fn analyse(source: &dyn PipelineSource, scope: &Scope) -> Result<Analy
                     )));
                 }
                 if let Some(reason) = &h.stale_reason {
-                    let age_min = (scope.now - h.fetched_at).max(0) / 60;
+                    let age = domain::words::duration((scope.now - h.fetched_at).max(0) as f64);
                     notices.push(Notice::Warning(format!(
-                        "{name}: showing data from {age_min} minutes ago because the refresh failed: {reason}"
+                        "{name}: showing data fetched {age} ago because the refresh failed: {reason}"
                     )));
                 }
                 histories.push(h);

@@ -4,5 +4,7 @@
 
 pub mod fixture;
 pub mod frames;
+pub mod load;
 pub mod plugin_process;
+pub mod switch;
 pub mod woodpecker_server;

@@ -115,6 +115,25 @@ impl PluginProcess {
     pub fn logs(&self) -> Vec<String> {
         self.stderr.lock().unwrap().clone()
     }
+
+    pub fn pid(&self) -> u32 {
+        self._child.id().expect("the plugin is running")
+    }
+
+    /// The plugin's resident memory now and its high-water mark, in KiB
+    /// (`VmRSS` and `VmHWM` from /proc; Linux only).
+    pub fn memory_kib(&self) -> (u64, u64) {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read /proc/<pid>/status");
+        let field = |name: &str| {
+            status
+                .lines()
+                .find_map(|l| l.strip_prefix(name))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+                .unwrap_or_else(|| panic!("{name} in /proc status"))
+        };
+        (field("VmRSS:"), field("VmHWM:"))
+    }
 }
 
 /// Settings as Grafana sends them for one data source.

@@ -278,6 +278,13 @@ impl FakeWoodpecker {
         d.pipelines.entry(id).or_default();
     }
 
+    /// Deletes a repo: from now on its routes answer 404.
+    pub fn remove_repo(&self, id: i64) {
+        let mut d = self.data.lock().unwrap();
+        d.repos.retain(|(i, _)| *i != id);
+        d.pipelines.remove(&id);
+    }
+
     /// Replaces a repo's pipelines (any order given; stored newest first).
     pub fn set_pipelines(&self, repo_id: i64, mut pipelines: Vec<FakePipeline>) {
         pipelines.sort_by_key(|p| std::cmp::Reverse(p.number));
