@@ -6,10 +6,10 @@
 
 mod support;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use grafana_plugin_sdk::pluginv2::{DataQuery, DataResponse, PluginContext, QueryDataRequest};
+use grafana_plugin_sdk::pluginv2::{DataQuery, DataResponse, PluginContext};
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
 use support::frames::{decode, Decoded};
@@ -18,24 +18,6 @@ use support::switch::Switch;
 use support::woodpecker_server::{
     FakeConfig, FakePipeline, FakeWoodpecker, Fault, Match, FAKE_TOKEN,
 };
-
-async fn query_data(
-    plugin: &PluginProcess,
-    ctx: PluginContext,
-    queries: Vec<DataQuery>,
-) -> HashMap<String, DataResponse> {
-    plugin
-        .data()
-        .query_data(QueryDataRequest {
-            plugin_context: Some(ctx),
-            headers: Default::default(),
-            queries,
-        })
-        .await
-        .expect("QueryData answers")
-        .into_inner()
-        .responses
-}
 
 /// A data source of its own (so its cache starts cold).
 fn ctx_for(url: &str, uid: &str, json_data: Value) -> PluginContext {
@@ -65,12 +47,12 @@ fn notices(f: &Decoded) -> String {
 /// The plugin still answers: a demo summary comes back whole.
 async fn assert_still_serving(plugin: &PluginProcess) {
     let now = chrono::Utc::now().timestamp();
-    let r = query_data(
-        plugin,
-        demo_context(),
-        vec![query("Z", json!({}), now - 30 * 86_400, now)],
-    )
-    .await;
+    let r = plugin
+        .query_data(
+            demo_context(),
+            vec![query("Z", json!({}), now - 30 * 86_400, now)],
+        )
+        .await;
     assert_eq!(r["Z"].status, 200, "{}", r["Z"].error);
 }
 
@@ -109,7 +91,9 @@ async fn html_truncated_and_huge_answers_are_clear_errors() {
     for (i, (fault, times, expect)) in cases.into_iter().enumerate() {
         let ctx = ctx_for(&server.url(), &format!("bad-answer-{i}"), json!({}));
         server.fail_next(Match::Pipelines, fault.clone(), times);
-        let r = query_data(&plugin, ctx.clone(), vec![deploys_of(&["acme/api"])]).await;
+        let r = plugin
+            .query_data(ctx.clone(), vec![deploys_of(&["acme/api"])])
+            .await;
         let a = &r["A"];
         assert_eq!(a.status, 502, "{fault:?}: {}", a.error);
         for e in expect {
@@ -118,7 +102,9 @@ async fn html_truncated_and_huge_answers_are_clear_errors() {
         assert!(a.frames.is_empty());
         // The fault is gone: the same data source answers normally.
         server.clear_faults();
-        let r = query_data(&plugin, ctx, vec![deploys_of(&["acme/api"])]).await;
+        let r = plugin
+            .query_data(ctx, vec![deploys_of(&["acme/api"])])
+            .await;
         assert!(frames(&r["A"])[0].rows() > 0, "{fault:?}");
     }
     // Reading 100 MB bodies did not cost 100 MB: the read stopped at the
@@ -147,15 +133,15 @@ async fn a_server_that_never_answers_times_out_within_timeout_seconds() {
     let plugin = PluginProcess::start().await;
     let ctx = ctx_for(&url, "silent", json!({"timeoutSeconds": 1}));
     let started = Instant::now();
-    let r = query_data(
-        &plugin,
-        ctx.clone(),
-        vec![
-            deploys_of(&["acme/api"]),
-            query("B", json!({}), T0, RANGE_END), // all repos: the repo list
-        ],
-    )
-    .await;
+    let r = plugin
+        .query_data(
+            ctx.clone(),
+            vec![
+                deploys_of(&["acme/api"]),
+                query("B", json!({}), T0, RANGE_END), // all repos: the repo list
+            ],
+        )
+        .await;
     let took = started.elapsed();
     for id in ["A", "B"] {
         assert_eq!(r[id].status, 504, "{id}: {}", r[id].error);
@@ -179,7 +165,9 @@ async fn a_429_storm_is_retried_a_bounded_number_of_times_honouring_retry_after(
     // Five 429s, each asking for a second's pause.
     server.fail_next(Match::Any, Fault::RateLimited(Some("1".into())), 5);
     let started = Instant::now();
-    let r = query_data(&plugin, ctx.clone(), vec![deploys_of(&["acme/api"])]).await;
+    let r = plugin
+        .query_data(ctx.clone(), vec![deploys_of(&["acme/api"])])
+        .await;
     let took = started.elapsed();
     assert_eq!(r["A"].status, 502, "{}", r["A"].error);
     assert!(
@@ -197,7 +185,9 @@ async fn a_429_storm_is_retried_a_bounded_number_of_times_honouring_retry_after(
     // The storm's last 429, then it passes: the next query waits once and
     // finishes.
     let started = Instant::now();
-    let r = query_data(&plugin, ctx, vec![deploys_of(&["acme/api"])]).await;
+    let r = plugin
+        .query_data(ctx, vec![deploys_of(&["acme/api"])])
+        .await;
     assert!(frames(&r["A"])[0].rows() > 0);
     assert!(started.elapsed() >= Duration::from_secs(1));
     assert_still_serving(&plugin).await;
@@ -213,13 +203,13 @@ async fn a_repo_that_disappears_between_refreshes_is_reported() {
         json!({"events": ["deployment", "push"]}),
     );
     let both = || deploys_of(&["acme/api", "acme/web"]);
-    let r = query_data(&plugin, ctx.clone(), vec![both()]).await;
+    let r = plugin.query_data(ctx.clone(), vec![both()]).await;
     let repos: BTreeSet<_> = frames(&r["A"])[0].strings("repo").into_iter().collect();
     assert_eq!(repos.len(), 2);
 
     server.remove_repo(1);
     // With another repo: that repo's rows and a warning about the gone one.
-    let r = query_data(&plugin, ctx.clone(), vec![both()]).await;
+    let r = plugin.query_data(ctx.clone(), vec![both()]).await;
     let f = &frames(&r["A"])[0];
     assert!(f
         .strings("repo")
@@ -232,7 +222,9 @@ async fn a_repo_that_disappears_between_refreshes_is_reported() {
     );
     // Alone: a 404 naming it. Its old data is not served: a deleted repo
     // or revoked access must not keep showing.
-    let r = query_data(&plugin, ctx.clone(), vec![deploys_of(&["acme/api"])]).await;
+    let r = plugin
+        .query_data(ctx.clone(), vec![deploys_of(&["acme/api"])])
+        .await;
     assert_eq!(r["A"].status, 404, "{}", r["A"].error);
     assert!(
         r["A"].error.contains("\"acme/api\" was not found"),
@@ -281,23 +273,23 @@ async fn odd_timestamps_do_not_break_any_query() {
         v["repos"] = json!(["acme/odd"]);
         query(id, v, T0 - 86_400, T0 + 86_400)
     };
-    let r = query_data(
-        &plugin,
-        ctx,
-        vec![
-            q("S", json!({})),
-            q(
-                "I",
-                json!({"queryType": "incidents", "includeSuperseded": true}),
-            ),
-            q(
-                "M",
-                json!({"queryType": "mttr", "bucket": "1h", "rolling": "1d"}),
-            ),
-            q("D", json!({"queryType": "deploys"})),
-        ],
-    )
-    .await;
+    let r = plugin
+        .query_data(
+            ctx,
+            vec![
+                q("S", json!({})),
+                q(
+                    "I",
+                    json!({"queryType": "incidents", "includeSuperseded": true}),
+                ),
+                q(
+                    "M",
+                    json!({"queryType": "mttr", "bucket": "1h", "rolling": "1d"}),
+                ),
+                q("D", json!({"queryType": "deploys"})),
+            ],
+        )
+        .await;
     for id in ["S", "I", "M", "D"] {
         assert_eq!(r[id].status, 200, "{id}: {}", r[id].error);
     }
@@ -339,7 +331,7 @@ async fn woodpecker_down_serves_the_warm_cache_then_catches_up_without_gap_or_du
     let ctx = ctx_for(&switch.url(), "outage", json!({"timeoutSeconds": 2}));
     let q = || vec![deploys_of(&["acme/api"])];
 
-    let r = query_data(&plugin, ctx.clone(), q()).await;
+    let r = plugin.query_data(ctx.clone(), q()).await;
     let before: Vec<i64> = frames(&r["A"])[0]
         .i64s("pipeline")
         .into_iter()
@@ -363,7 +355,7 @@ async fn woodpecker_down_serves_the_warm_cache_then_catches_up_without_gap_or_du
     for p in &new {
         server.push_pipeline(1, p.clone());
     }
-    let r = query_data(&plugin, ctx.clone(), q()).await;
+    let r = plugin.query_data(ctx.clone(), q()).await;
     let f = &frames(&r["A"])[0];
     let during: Vec<i64> = f.i64s("pipeline").into_iter().flatten().collect();
     assert_eq!(during, before, "the cached history, unchanged");
@@ -382,7 +374,7 @@ async fn woodpecker_down_serves_the_warm_cache_then_catches_up_without_gap_or_du
     assert!(n.contains("could not connect"), "{n}");
 
     switch.up().await;
-    let r = query_data(&plugin, ctx.clone(), q()).await;
+    let r = plugin.query_data(ctx.clone(), q()).await;
     let f = &frames(&r["A"])[0];
     assert_eq!(
         notices(f),

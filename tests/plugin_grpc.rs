@@ -6,8 +6,8 @@ mod support;
 use std::collections::HashMap;
 
 use grafana_plugin_sdk::pluginv2::{
-    check_health_response::HealthStatus, CallResourceRequest, CheckHealthRequest,
-    CollectMetricsRequest, DataResponse, PluginContext,
+    check_health_response::HealthStatus, CheckHealthRequest, CollectMetricsRequest, DataResponse,
+    PluginContext,
 };
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
@@ -34,23 +34,8 @@ async fn health(plugin: &PluginProcess, ctx: PluginContext) -> (i32, String) {
 }
 
 async fn resource(plugin: &PluginProcess, ctx: PluginContext, url: &str) -> (i32, Value) {
-    let mut stream = plugin
-        .resource()
-        .call_resource(CallResourceRequest {
-            plugin_context: Some(ctx),
-            path: url.split('?').next().unwrap().into(),
-            method: "GET".into(),
-            url: url.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let first = stream.message().await.unwrap().expect("one response");
-    (
-        first.code,
-        serde_json::from_slice(&first.body).expect("JSON body"),
-    )
+    let (code, body) = plugin.call_resource(ctx, "GET", url).await;
+    (code, serde_json::from_slice(&body).expect("JSON body"))
 }
 
 fn fixture_ctx(server: &FakeWoodpecker, json_data: Value) -> PluginContext {

@@ -16,9 +16,8 @@ mod support;
 use std::collections::HashMap;
 
 use grafana_plugin_sdk::pluginv2::{
-    check_health_response::HealthStatus, CallResourceRequest, CheckHealthRequest,
-    CheckHealthResponse, DataQuery, DataResponse, DataSourceInstanceSettings, PluginContext,
-    QueryDataRequest,
+    check_health_response::HealthStatus, CheckHealthRequest, CheckHealthResponse, DataQuery,
+    DataResponse, DataSourceInstanceSettings, PluginContext,
 };
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
@@ -28,24 +27,6 @@ use support::woodpecker_server::{FakeConfig, Fault, Match, FAKE_TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use woodpecker_dora::plugin::datasource::DataSourceConfig;
 use woodpecker_dora::woodpecker::{ClientConfig, Token, WoodpeckerClient};
-
-async fn query_data(
-    plugin: &PluginProcess,
-    ctx: PluginContext,
-    queries: Vec<DataQuery>,
-) -> HashMap<String, DataResponse> {
-    plugin
-        .data()
-        .query_data(QueryDataRequest {
-            plugin_context: Some(ctx),
-            headers: Default::default(),
-            queries,
-        })
-        .await
-        .expect("QueryData answers")
-        .into_inner()
-        .responses
-}
 
 async fn health(plugin: &PluginProcess, ctx: PluginContext) -> CheckHealthResponse {
     plugin
@@ -65,23 +46,8 @@ async fn resource(
     url: &str,
     method: &str,
 ) -> (i32, String) {
-    let mut stream = plugin
-        .resource()
-        .call_resource(CallResourceRequest {
-            plugin_context: Some(ctx),
-            path: url.split('?').next().unwrap().into(),
-            method: method.into(),
-            url: url.into(),
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .into_inner();
-    let first = stream.message().await.unwrap().expect("one response");
-    (
-        first.code,
-        String::from_utf8_lossy(&first.body).into_owned(),
-    )
+    let (code, body) = plugin.call_resource(ctx, method, url).await;
+    (code, String::from_utf8_lossy(&body).into_owned())
 }
 
 /// Everything a response says: errors, and each frame in full (name, meta
@@ -177,15 +143,17 @@ async fn the_token_appears_nowhere_at_any_log_level() {
 
     // Everything working.
     said.push(render(
-        &query_data(
-            &plugin,
-            good.clone(),
-            all_queries(&["acme/api", "acme/web"], T0, RANGE_END),
-        )
-        .await,
+        &plugin
+            .query_data(
+                good.clone(),
+                all_queries(&["acme/api", "acme/web"], T0, RANGE_END),
+            )
+            .await,
     ));
     said.push(render(
-        &query_data(&plugin, good.clone(), all_queries(&[], T0, RANGE_END)).await,
+        &plugin
+            .query_data(good.clone(), all_queries(&[], T0, RANGE_END))
+            .await,
     ));
     for url in ["repos", "environments", "branches?repos=acme/api", "nope"] {
         said.push(format!(
@@ -209,12 +177,9 @@ async fn the_token_appears_nowhere_at_any_log_level() {
     ] {
         server.fail_next(Match::Pipelines, fault, times);
         said.push(render(
-            &query_data(
-                &plugin,
-                good.clone(),
-                all_queries(&["acme/api"], T0, RANGE_END),
-            )
-            .await,
+            &plugin
+                .query_data(good.clone(), all_queries(&["acme/api"], T0, RANGE_END))
+                .await,
         ));
         server.clear_faults();
     }
@@ -223,12 +188,9 @@ async fn the_token_appears_nowhere_at_any_log_level() {
     let wrong = "wp-wrong-token-5be0a9d1c3";
     let bad = ctx(&server.url(), "wrong", wrong);
     said.push(render(
-        &query_data(
-            &plugin,
-            bad.clone(),
-            all_queries(&["acme/api"], T0, RANGE_END),
-        )
-        .await,
+        &plugin
+            .query_data(bad.clone(), all_queries(&["acme/api"], T0, RANGE_END))
+            .await,
     ));
     said.push(format!("{:?}", health(&plugin, bad.clone()).await));
     said.push(format!(
@@ -242,12 +204,9 @@ async fn the_token_appears_nowhere_at_any_log_level() {
         let url = echo_server(status, prefix).await;
         let c = ctx(&url, &format!("echo-{status}-{prefix}"), FAKE_TOKEN);
         said.push(render(
-            &query_data(
-                &plugin,
-                c.clone(),
-                all_queries(&["acme/api"], T0, RANGE_END),
-            )
-            .await,
+            &plugin
+                .query_data(c.clone(), all_queries(&["acme/api"], T0, RANGE_END))
+                .await,
         ));
         said.push(format!("{:?}", health(&plugin, c.clone()).await));
         said.push(format!(
@@ -263,12 +222,9 @@ async fn the_token_appears_nowhere_at_any_log_level() {
         FAKE_TOKEN,
     );
     said.push(render(
-        &query_data(
-            &plugin,
-            in_url.clone(),
-            all_queries(&["acme/api"], T0, RANGE_END),
-        )
-        .await,
+        &plugin
+            .query_data(in_url.clone(), all_queries(&["acme/api"], T0, RANGE_END))
+            .await,
     ));
     said.push(format!("{:?}", health(&plugin, in_url).await));
 
@@ -428,12 +384,9 @@ fn assert_no_person_data(what: &str, text: &str) {
 async fn no_output_of_the_demo_history_carries_person_data() {
     let plugin = PluginProcess::start().await;
     let now = chrono::Utc::now().timestamp();
-    let r = query_data(
-        &plugin,
-        demo_context(),
-        all_queries(&[], now - 180 * 86_400, now),
-    )
-    .await;
+    let r = plugin
+        .query_data(demo_context(), all_queries(&[], now - 180 * 86_400, now))
+        .await;
     for (id, resp) in &r {
         assert_eq!(resp.status, 200, "{id}: {}", resp.error);
     }
@@ -461,7 +414,9 @@ async fn no_output_carries_the_person_fields_woodpecker_sends() {
             Some(FAKE_TOKEN),
         )
     };
-    let r = query_data(&plugin, ctx(), all_queries(&[], T0, RANGE_END)).await;
+    let r = plugin
+        .query_data(ctx(), all_queries(&[], T0, RANGE_END))
+        .await;
     for (id, resp) in &r {
         assert_eq!(resp.status, 200, "{id}: {}", resp.error);
     }

@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use grafana_plugin_sdk::pluginv2::{
     data_client::DataClient, diagnostics_client::DiagnosticsClient,
-    resource_client::ResourceClient, DataQuery, DataResponse, DataSourceInstanceSettings,
-    PluginContext, QueryDataRequest, TimeRange, User,
+    resource_client::ResourceClient, CallResourceRequest, DataQuery, DataResponse,
+    DataSourceInstanceSettings, PluginContext, QueryDataRequest, TimeRange, User,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -93,6 +93,34 @@ impl PluginProcess {
             .expect("QueryData answers")
             .into_inner()
             .responses
+    }
+
+    /// One CallResource call (`url` is the path plus query string, as
+    /// Grafana sends it); the status code and body of the response.
+    pub async fn call_resource(
+        &self,
+        ctx: PluginContext,
+        method: &str,
+        url: &str,
+    ) -> (i32, Vec<u8>) {
+        let mut stream = self
+            .resource()
+            .call_resource(CallResourceRequest {
+                plugin_context: Some(ctx),
+                path: url.split('?').next().unwrap_or_default().into(),
+                method: method.into(),
+                url: url.into(),
+                ..Default::default()
+            })
+            .await
+            .expect("CallResource answers")
+            .into_inner();
+        let first = stream
+            .message()
+            .await
+            .expect("a response message")
+            .expect("one response");
+        (first.code, first.body.to_vec())
     }
 
     pub fn data(&self) -> DataClient<Channel> {
