@@ -6,8 +6,7 @@ mod support;
 use std::collections::HashMap;
 
 use grafana_plugin_sdk::pluginv2::{
-    check_health_response::HealthStatus, CheckHealthRequest, CollectMetricsRequest, DataResponse,
-    PluginContext,
+    check_health_response::HealthStatus, CollectMetricsRequest, DataResponse, PluginContext,
 };
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
@@ -21,15 +20,7 @@ fn frames(resp: &DataResponse) -> Vec<Decoded> {
 }
 
 async fn health(plugin: &PluginProcess, ctx: PluginContext) -> (i32, String) {
-    let r = plugin
-        .diagnostics()
-        .check_health(CheckHealthRequest {
-            plugin_context: Some(ctx),
-            headers: Default::default(),
-        })
-        .await
-        .unwrap()
-        .into_inner();
+    let r = plugin.check_health(ctx).await;
     (r.status, r.message)
 }
 

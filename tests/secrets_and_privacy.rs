@@ -16,8 +16,8 @@ mod support;
 use std::collections::HashMap;
 
 use grafana_plugin_sdk::pluginv2::{
-    check_health_response::HealthStatus, CheckHealthRequest, CheckHealthResponse, DataQuery,
-    DataResponse, DataSourceInstanceSettings, PluginContext,
+    check_health_response::HealthStatus, CheckHealthResponse, DataQuery, DataResponse,
+    DataSourceInstanceSettings, PluginContext,
 };
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
@@ -27,18 +27,6 @@ use support::woodpecker_server::{FakeConfig, Fault, Match, FAKE_TOKEN};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use woodpecker_dora::plugin::datasource::DataSourceConfig;
 use woodpecker_dora::woodpecker::{ClientConfig, Token, WoodpeckerClient};
-
-async fn health(plugin: &PluginProcess, ctx: PluginContext) -> CheckHealthResponse {
-    plugin
-        .diagnostics()
-        .check_health(CheckHealthRequest {
-            plugin_context: Some(ctx),
-            headers: Default::default(),
-        })
-        .await
-        .unwrap()
-        .into_inner()
-}
 
 async fn resource(
     plugin: &PluginProcess,
@@ -165,7 +153,7 @@ async fn the_token_appears_nowhere_at_any_log_level() {
         "{:?}",
         resource(&plugin, good.clone(), "repos", "POST").await
     ));
-    said.push(format!("{:?}", health(&plugin, good.clone()).await));
+    said.push(format!("{:?}", plugin.check_health(good.clone()).await));
 
     // Faults: retries (logged at warn), a stale-data notice, bad bodies.
     for (fault, times) in [
@@ -192,7 +180,7 @@ async fn the_token_appears_nowhere_at_any_log_level() {
             .query_data(bad.clone(), all_queries(&["acme/api"], T0, RANGE_END))
             .await,
     ));
-    said.push(format!("{:?}", health(&plugin, bad.clone()).await));
+    said.push(format!("{:?}", plugin.check_health(bad.clone()).await));
     said.push(format!(
         "{:?}",
         resource(&plugin, bad, "repos", "GET").await
@@ -208,7 +196,7 @@ async fn the_token_appears_nowhere_at_any_log_level() {
                 .query_data(c.clone(), all_queries(&["acme/api"], T0, RANGE_END))
                 .await,
         ));
-        said.push(format!("{:?}", health(&plugin, c.clone()).await));
+        said.push(format!("{:?}", plugin.check_health(c.clone()).await));
         said.push(format!(
             "{:?}",
             resource(&plugin, c, "environments?repos=acme/api", "GET").await
@@ -226,7 +214,7 @@ async fn the_token_appears_nowhere_at_any_log_level() {
             .query_data(in_url.clone(), all_queries(&["acme/api"], T0, RANGE_END))
             .await,
     ));
-    said.push(format!("{:?}", health(&plugin, in_url).await));
+    said.push(format!("{:?}", plugin.check_health(in_url).await));
 
     // Give stderr a moment to be read, then scan everything.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -306,7 +294,9 @@ async fn health_warns_about_a_token_over_plain_http_to_another_host() {
         |h: &CheckHealthResponse| -> Value { serde_json::from_slice(&h.json_details).unwrap() };
 
     // Loopback over http: fine, no warning.
-    let h = health(&plugin, context(&server.url(), json!({}), Some(FAKE_TOKEN))).await;
+    let h = plugin
+        .check_health(context(&server.url(), json!({}), Some(FAKE_TOKEN)))
+        .await;
     assert_eq!(h.status, HealthStatus::Ok as i32, "{}", h.message);
     assert!(!h.message.contains(warning), "{}", h.message);
     assert_eq!(details(&h)["warnings"], json!([]));
@@ -319,7 +309,7 @@ async fn health_warns_about_a_token_over_plain_http_to_another_host() {
         Some(FAKE_TOKEN),
     );
     c.data_source_instance_settings.as_mut().unwrap().uid = "remote-http".into();
-    let h = health(&plugin, c).await;
+    let h = plugin.check_health(c).await;
     assert_eq!(h.status, HealthStatus::Error as i32);
     assert!(
         h.message.contains(&format!("{warning} 10.255.255.1")),
@@ -338,7 +328,7 @@ async fn health_warns_about_a_token_over_plain_http_to_another_host() {
         let mut c = context(url, json!({"timeoutSeconds": 1}), token);
         c.data_source_instance_settings.as_mut().unwrap().uid =
             format!("{url}-{}", token.is_some());
-        let h = health(&plugin, c).await;
+        let h = plugin.check_health(c).await;
         assert!(!h.message.contains(warning), "{url}: {}", h.message);
     }
 }
@@ -396,7 +386,7 @@ async fn no_output_of_the_demo_history_carries_person_data() {
         assert_eq!(code, 200, "{url}: {body}");
         assert_no_person_data(url, &body);
     }
-    let h = health(&plugin, demo_context()).await;
+    let h = plugin.check_health(demo_context()).await;
     assert_no_person_data(
         "health",
         &format!("{} {}", h.message, String::from_utf8_lossy(&h.json_details)),

@@ -8,8 +8,9 @@ use std::time::Duration;
 
 use grafana_plugin_sdk::pluginv2::{
     data_client::DataClient, diagnostics_client::DiagnosticsClient,
-    resource_client::ResourceClient, CallResourceRequest, DataQuery, DataResponse,
-    DataSourceInstanceSettings, PluginContext, QueryDataRequest, TimeRange, User,
+    resource_client::ResourceClient, CallResourceRequest, CheckHealthRequest, CheckHealthResponse,
+    DataQuery, DataResponse, DataSourceInstanceSettings, PluginContext, QueryDataRequest,
+    TimeRange, User,
 };
 use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
@@ -93,6 +94,18 @@ impl PluginProcess {
             .expect("QueryData answers")
             .into_inner()
             .responses
+    }
+
+    /// One CheckHealth call.
+    pub async fn check_health(&self, ctx: PluginContext) -> CheckHealthResponse {
+        self.diagnostics()
+            .check_health(CheckHealthRequest {
+                plugin_context: Some(ctx),
+                headers: Default::default(),
+            })
+            .await
+            .expect("CheckHealth answers")
+            .into_inner()
     }
 
     /// One CallResource call (`url` is the path plus query string, as
