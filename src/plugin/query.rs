@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::domain::GroupBy;
 use crate::input::duration::parse_duration;
 use crate::input::json_fields::{FieldError, JsonObject};
 use crate::input::options::RecoveryOptions;
@@ -26,13 +27,6 @@ impl QueryType {
     }
 }
 
-/// Which dimensions split a series or summary into groups.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Grouping {
-    pub repo: bool,
-    pub environment: bool,
-}
-
 /// A query as the user wrote it (durations still unresolved against the
 /// time range, options still to be merged with the data source's).
 #[derive(Clone, Debug, PartialEq)]
@@ -42,7 +36,7 @@ pub struct QuerySpec {
     pub options: RecoveryOptions,
     pub bucket_secs: Option<i64>,
     pub rolling_secs: Option<i64>,
-    pub group_by: Grouping,
+    pub group_by: GroupBy,
     pub include_superseded: bool,
 }
 
@@ -92,7 +86,7 @@ impl QuerySpec {
                 ));
             }
         }
-        let mut group_by = Grouping::default();
+        let mut group_by = GroupBy::default();
         for g in o.strings("groupBy")? {
             match g.as_str() {
                 "repo" => group_by.repo = true,
@@ -164,7 +158,7 @@ mod tests {
         assert_eq!(q.rolling_secs, Some(30 * 86_400));
         assert_eq!(
             q.group_by,
-            Grouping {
+            GroupBy {
                 repo: true,
                 environment: true
             }

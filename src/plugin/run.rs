@@ -9,7 +9,7 @@ use super::frames;
 use super::instances::Instance;
 use super::query::{QuerySpec, QueryType};
 use crate::analysis::{self, Analysis, Scope};
-use crate::domain::{self, words, GroupBy, SeriesSpec, TimeRange};
+use crate::domain::{self, words, SeriesSpec, TimeRange};
 
 pub async fn run_query(
     inst: &Instance,
@@ -31,10 +31,7 @@ pub async fn run_query(
         ));
     }
     let (filter, settings) = spec.options.clone().or(&inst.config.defaults).resolve();
-    let group_by = GroupBy {
-        repo: spec.group_by.repo,
-        environment: spec.group_by.environment,
-    };
+    let group_by = spec.group_by;
     let series_spec = match spec.query_type {
         QueryType::Mttr => Some(SeriesSpec {
             bucket_secs: spec
