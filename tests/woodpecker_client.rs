@@ -526,13 +526,19 @@ async fn server_errors_are_retried_then_reported() {
 }
 
 #[tokio::test]
-async fn failed_refresh_keeps_cached_data_and_fetched_at() {
+async fn failed_refresh_serves_held_data_marked_stale() {
     let s = server_with(&[(1, "acme/api", 60)]).await;
     let c = cache(&s);
     let h1 = c.history("acme/api", &all_history()).await.unwrap();
     s.fail_next(Match::Pipelines, Fault::Status(500), 100);
-    let e = c.history("acme/api", &all_history()).await.unwrap_err();
-    assert!(matches!(e, Error::Server { .. }));
+    let stale = c.history("acme/api", &all_history()).await.unwrap();
+    assert!(
+        matches!(stale.stale, Some(Error::Server { .. })),
+        "{:?}",
+        stale.stale
+    );
+    assert_eq!(stale.pipelines.len(), 60, "held data is served");
+    assert_eq!(stale.fetched_at, h1.fetched_at);
     s.clear_faults();
     s.reset_requests();
     let h2 = c.history("acme/api", &all_history()).await.unwrap();

@@ -1,9 +1,6 @@
-//! A real Woodpecker server as a pipeline source: the client's cache, plus
-//! the health check and the fallback to the last good history when a
-//! refresh fails.
+//! A real Woodpecker server as a pipeline source: the client's cache plus
+//! the health check.
 
-use std::collections::HashMap;
-use std::sync::Mutex;
 use std::time::Duration;
 
 use tonic::async_trait;
@@ -19,9 +16,6 @@ use crate::woodpecker::{
 
 pub struct WoodpeckerSource {
     cache: PipelineCache,
-    /// The last history each repo answered with, served (marked stale)
-    /// when Woodpecker is down. It shares its pipelines with the cache.
-    last_good: Mutex<HashMap<String, History>>,
 }
 
 /// How to reach one Woodpecker server.
@@ -52,35 +46,11 @@ impl WoodpeckerSource {
                 ..CacheConfig::default()
             },
         );
-        Ok(WoodpeckerSource {
-            cache,
-            last_good: Mutex::new(HashMap::new()),
-        })
+        Ok(WoodpeckerSource { cache })
     }
 
     pub fn cache(&self) -> &PipelineCache {
         &self.cache
-    }
-
-    fn remember(&self, name: &str, h: &History) {
-        self.last_good
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(name.to_ascii_lowercase(), h.clone());
-    }
-
-    fn fallback(&self, name: &str, e: &Error) -> Option<History> {
-        if !matches!(e.kind(), ErrorKind::Network | ErrorKind::Server) {
-            return None;
-        }
-        let mut h = self
-            .last_good
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&name.to_ascii_lowercase())?
-            .clone();
-        h.stale_reason = Some(e.to_string());
-        Some(h)
     }
 }
 
@@ -164,20 +134,15 @@ impl PipelineSource for WoodpeckerSource {
             .await
             .into_iter()
             .map(|(name, result)| {
-                let result = match result {
-                    Ok(h) => {
-                        let h = History {
-                            repo: h.repo,
-                            pipelines: h.pipelines,
-                            capped: h.capped,
-                            fetched_at: h.fetched_at,
-                            stale_reason: None,
-                        };
-                        self.remember(&name, &h);
-                        Ok(h)
-                    }
-                    Err(e) => self.fallback(&name, &e).ok_or_else(|| to_source_error(e)),
-                };
+                let result = result
+                    .map(|h| History {
+                        repo: h.repo,
+                        pipelines: h.pipelines,
+                        capped: h.capped,
+                        fetched_at: h.fetched_at,
+                        stale_reason: h.stale.map(|e| e.to_string()),
+                    })
+                    .map_err(to_source_error);
                 (name, result)
             })
             .collect()

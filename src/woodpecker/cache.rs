@@ -71,6 +71,9 @@ pub struct RepoHistory {
     pub complete: bool,
     /// Unix seconds of the last successful refresh.
     pub fetched_at: i64,
+    /// Why this is older than asked: the refresh failed with a transient
+    /// error (server down, timeout, 5xx, 429) and held data was served.
+    pub stale: Option<Error>,
 }
 
 type Key = (String, Vec<Event>);
@@ -255,6 +258,7 @@ impl PipelineCache {
             bump(&self.inner.counters.cache_misses, 1);
         }
 
+        let mut stale = None;
         let needs_network =
             !fresh || (!entry.window.complete && wants_more(&entry.window)) || entry.repo.is_none();
         if needs_network {
@@ -264,11 +268,16 @@ impl PipelineCache {
                 .await;
             let size = entry.window.size();
             slot.size.store(size, Ordering::Relaxed);
-            if result.is_err() {
+            if let Err(e) = result {
                 // Keep whatever pages did arrive (extend commits page by page).
                 entry.snapshot = None;
+                // While Woodpecker is down, what is held is still true as of
+                // `fetched_at`: serve it and say why it is old.
+                if !(had_data && entry.repo.is_some() && e.is_transient()) {
+                    return Err(e);
+                }
+                stale = Some(e);
             }
-            result?;
         }
         self.evict(&key);
 
@@ -294,6 +303,7 @@ impl PipelineCache {
             capped,
             complete: window.complete,
             fetched_at: *fetched_at,
+            stale,
         })
     }
 
