@@ -9,7 +9,6 @@ use grafana_plugin_sdk::pluginv2::{DataQuery, DataResponse, TimeRange};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use woodpecker_dora::input::duration::parse_duration;
-use woodpecker_dora::input::options::RecoveryOptions;
 use woodpecker_dora::plugin::data::query_data;
 use woodpecker_dora::plugin::datasource::DataSourceConfig;
 use woodpecker_dora::plugin::instances::Instance;
@@ -279,12 +278,8 @@ fn demo_instance() -> Arc<Instance> {
     DEMO.get_or_init(|| {
         Arc::new(Instance {
             config: DataSourceConfig {
-                url: String::new(),
-                token: None,
                 demo: true,
-                defaults: RecoveryOptions::default(),
-                max_concurrency: 8,
-                timeout_secs: 30,
+                ..DataSourceConfig::default()
             },
             source: Arc::new(FixedSource::demo(chrono::Utc::now().timestamp())),
         })

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use grafana_plugin_sdk::pluginv2::{DataQuery, TimeRange};
 use serde_json::json;
 use tonic::async_trait;
-use woodpecker_dora::input::options::RecoveryOptions;
 use woodpecker_dora::plugin::data::query_data;
 use woodpecker_dora::plugin::datasource::DataSourceConfig;
 use woodpecker_dora::plugin::instances::Instance;
@@ -75,12 +74,8 @@ async fn a_panic_in_one_query_is_that_querys_error_and_the_rest_answer() {
     });
     let instance = Arc::new(Instance {
         config: DataSourceConfig {
-            url: String::new(),
-            token: None,
             demo: true,
-            defaults: RecoveryOptions::default(),
-            max_concurrency: 8,
-            timeout_secs: 30,
+            ..DataSourceConfig::default()
         },
         source: source.clone(),
     });

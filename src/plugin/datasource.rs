@@ -8,11 +8,6 @@ use crate::input::json_fields::{FieldError, JsonObject};
 use crate::input::options::RecoveryOptions;
 use crate::woodpecker::Token;
 
-/// Defaults for the connection settings; recovery defaults live with the
-/// engine's settings.
-pub const DEFAULT_MAX_CONCURRENCY: usize = 8;
-pub const DEFAULT_TIMEOUT_SECS: u64 = 30;
-
 /// `Debug` is safe to log: the token prints as `[redacted]`.
 #[derive(Debug)]
 pub struct DataSourceConfig {
@@ -22,6 +17,21 @@ pub struct DataSourceConfig {
     pub defaults: RecoveryOptions,
     pub max_concurrency: usize,
     pub timeout_secs: u64,
+}
+
+/// The connection defaults (recovery defaults live with the engine's
+/// settings): no server, 8 repos fetched at once, 30 s per request.
+impl Default for DataSourceConfig {
+    fn default() -> Self {
+        DataSourceConfig {
+            url: String::new(),
+            token: None,
+            demo: false,
+            defaults: RecoveryOptions::default(),
+            max_concurrency: 8,
+            timeout_secs: 30,
+        }
+    }
 }
 
 impl DataSourceConfig {
@@ -42,6 +52,7 @@ impl DataSourceConfig {
             .get("token")
             .map(|t| Token::new(t.as_str()))
             .filter(|t| !t.is_empty());
+        let fallback = DataSourceConfig::default();
         Ok(DataSourceConfig {
             url,
             token,
@@ -49,10 +60,10 @@ impl DataSourceConfig {
             defaults: RecoveryOptions::read(&o)?,
             max_concurrency: o
                 .opt_whole("maxConcurrency", 1, 64)?
-                .map_or(DEFAULT_MAX_CONCURRENCY, |n| n as usize),
+                .map_or(fallback.max_concurrency, |n| n as usize),
             timeout_secs: o
                 .opt_whole("timeoutSeconds", 1, 600)?
-                .unwrap_or(DEFAULT_TIMEOUT_SECS),
+                .unwrap_or(fallback.timeout_secs),
         })
     }
 }
@@ -77,8 +88,8 @@ mod tests {
         let c = DataSourceConfig::parse(&settings("", None)).unwrap();
         assert_eq!(c.url, "https://ci.example.com");
         assert!(!c.demo && c.token.is_none());
-        assert_eq!(c.max_concurrency, DEFAULT_MAX_CONCURRENCY);
-        assert_eq!(c.timeout_secs, DEFAULT_TIMEOUT_SECS);
+        assert_eq!(c.max_concurrency, 8);
+        assert_eq!(c.timeout_secs, 30);
         assert_eq!(c.defaults, RecoveryOptions::default());
     }
 

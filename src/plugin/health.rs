@@ -58,16 +58,12 @@ pub fn plain_http_warning(config: &DataSourceConfig) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::input::options::RecoveryOptions;
 
     fn config(url: &str, token: bool) -> DataSourceConfig {
         DataSourceConfig {
             url: url.into(),
             token: token.then(|| "t".into()),
-            demo: false,
-            defaults: RecoveryOptions::default(),
-            max_concurrency: 8,
-            timeout_secs: 30,
+            ..DataSourceConfig::default()
         }
     }
 

@@ -259,6 +259,13 @@ mod tests {
                 (1..=n).rev().map(|i| pl(i, true, Event::Push)).collect(),
             )))
         }
+        /// The server as `Window::extend`/`refresh` call it.
+        fn fetcher(
+            &self,
+        ) -> impl FnMut(u32, Option<i64>) -> std::future::Ready<Result<PipelinePage, Error>> + '_
+        {
+            move |p, a| std::future::ready(Ok(self.page(p, a)))
+        }
         fn page(&self, page: u32, after: Option<i64>) -> PipelinePage {
             let all = self.0.lock().unwrap();
             let view: Vec<Pipeline> = all
@@ -278,8 +285,8 @@ mod tests {
     #[tokio::test]
     async fn arrivals_between_pages_are_not_double_counted() {
         let mem = Mem::new(120);
-        let mut w = Window::default();
         let m = mem.clone();
+        let mut w = Window::default();
         let mut calls = 0;
         let pages = w
             .extend(
@@ -308,13 +315,7 @@ mod tests {
         assert_eq!(numbers, (1..=120).rev().collect::<Vec<_>>());
         // A refresh then picks up exactly the 7 new ones.
         let plan = w.plan_refresh(0, 1, 0).unwrap();
-        let m = mem.clone();
-        w.refresh(plan, &[], |p, a| {
-            let page = m.page(p, a);
-            async move { Ok(page) }
-        })
-        .await
-        .unwrap();
+        w.refresh(plan, &[], mem.fetcher()).await.unwrap();
         assert_eq!(w.pipelines.len(), 127);
         assert_eq!(w.rows, 127);
     }
@@ -323,35 +324,17 @@ mod tests {
     async fn extend_resumes_and_steps_back_after_deletions() {
         let mem = Mem::new(300);
         let mut w = Window::default();
-        let m = mem.clone();
         // Stop after 2 pages.
-        w.extend(
-            &[],
-            |p, a| {
-                let page = m.page(p, a);
-                async move { Ok(page) }
-            },
-            |w| w.rows < 100,
-        )
-        .await
-        .unwrap();
+        w.extend(&[], mem.fetcher(), |w| w.rows < 100)
+            .await
+            .unwrap();
         assert_eq!(w.rows, 100);
         // Delete 60 rows inside the window: the naive resume page would skip.
         mem.0
             .lock()
             .unwrap()
             .retain(|p| !(250..310).contains(&p.number));
-        let m = mem.clone();
-        w.extend(
-            &[],
-            |p, a| {
-                let page = m.page(p, a);
-                async move { Ok(page) }
-            },
-            |_| true,
-        )
-        .await
-        .unwrap();
+        w.extend(&[], mem.fetcher(), |_| true).await.unwrap();
         let numbers: Vec<u64> = w.pipelines.iter().map(|p| p.number).collect();
         let expected: Vec<u64> = (1..=300).rev().collect();
         assert_eq!(numbers, expected, "nothing skipped, nothing doubled");
@@ -362,17 +345,7 @@ mod tests {
         let mem = Mem::new(10);
         mem.0.lock().unwrap()[2] = pl(8, false, Event::Push);
         let mut w = Window::default();
-        let m = mem.clone();
-        w.extend(
-            &[],
-            |p, a| {
-                let page = m.page(p, a);
-                async move { Ok(page) }
-            },
-            |_| true,
-        )
-        .await
-        .unwrap();
+        w.extend(&[], mem.fetcher(), |_| true).await.unwrap();
         assert_eq!(w.pipelines.len(), 9);
         assert!(w.unfinished.contains_key(&8));
         let plan = w.plan_refresh(0, i64::MAX / 2, 0).unwrap();
@@ -388,13 +361,7 @@ mod tests {
         assert!(w.unfinished.contains_key(&8));
         mem.0.lock().unwrap()[2] = pl(8, true, Event::Push);
         let plan = w.plan_refresh(0, i64::MAX / 2, 0).unwrap();
-        let m = mem.clone();
-        w.refresh(plan, &[], |p, a| {
-            let page = m.page(p, a);
-            async move { Ok(page) }
-        })
-        .await
-        .unwrap();
+        w.refresh(plan, &[], mem.fetcher()).await.unwrap();
         assert_eq!(w.pipelines.len(), 10);
         assert!(w.unfinished.is_empty());
     }
