@@ -1,15 +1,6 @@
 import React, { FormEvent, useMemo, useState } from 'react';
 import { QueryEditorProps } from '@grafana/data';
-import {
-  Collapse,
-  InlineField,
-  InlineFieldRow,
-  InlineSwitch,
-  Input,
-  RadioButtonGroup,
-  Stack,
-  Text,
-} from '@grafana/ui';
+import { Collapse, InlineField, InlineFieldRow, InlineSwitch, Input, RadioButtonGroup, Stack, Text } from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
 import { describeQuery } from '../describe';
@@ -26,6 +17,7 @@ import {
   WoodpeckerQuery,
 } from '../types';
 import { ListSelect } from './ListSelect';
+import { ResourceField } from './ResourceField';
 import { useResourceList } from './useResourceList';
 
 export type Props = QueryEditorProps<DataSource, WoodpeckerQuery, WoodpeckerOptions> & {
@@ -49,7 +41,12 @@ function durationError(value: string | undefined): string | undefined {
 }
 
 /** Limits the backend enforces (issue 4): a window of at least a minute, flaky ≥ 0, a whole minimum sample ≥ 1. */
-export function numberError(value: number | undefined, min: number, whole = false, exclusive = false): string | undefined {
+export function numberError(
+  value: number | undefined,
+  min: number,
+  whole = false,
+  exclusive = false
+): string | undefined {
   if (value === undefined) {
     return undefined;
   }
@@ -128,60 +125,39 @@ export function QueryEditor(props: Props) {
       )}
 
       <InlineFieldRow>
-        <InlineField
+        <ResourceField
           label="Repos"
           labelWidth={LABEL_WIDTH}
           tooltip="Repositories (org/name). Empty: every repository the token can see. Accepts $variables."
-          invalid={!!repos.error}
-          error={repos.error}
-        >
-          <ListSelect
-            inputId="query-repos"
-            aria-label="Repos"
-            value={query.repos}
-            options={repos.values}
-            variables={variables}
-            isLoading={repos.loading}
-            placeholder="All repos"
-            onChange={(v) => change({ repos: v })}
-          />
-        </InlineField>
-        <InlineField
+          inputId="query-repos"
+          list={repos}
+          value={query.repos}
+          variables={variables}
+          placeholder="All repos"
+          onChange={(v) => change({ repos: v })}
+        />
+        <ResourceField
           label="Environments"
           labelWidth={LABEL_WIDTH}
           tooltip="Deployment environments (Woodpecker deploy target). Empty: the data source's setting, or all. Accepts $variables."
-          invalid={!!environments.error}
-          error={environments.error}
-        >
-          <ListSelect
-            inputId="query-environments"
-            aria-label="Environments"
-            value={query.environments}
-            options={environments.values}
-            variables={variables}
-            isLoading={environments.loading}
-            placeholder={settings.environments?.length ? settings.environments.join(', ') : 'All environments'}
-            onChange={(v) => change({ environments: v })}
-          />
-        </InlineField>
-        <InlineField
+          inputId="query-environments"
+          list={environments}
+          value={query.environments}
+          variables={variables}
+          placeholder={settings.environments?.length ? settings.environments.join(', ') : 'All environments'}
+          onChange={(v) => change({ environments: v })}
+        />
+        <ResourceField
           label="Branches"
           labelWidth={LABEL_WIDTH}
           tooltip="Branches whose pipelines count. Empty: the data source's setting, or all. Accepts $variables."
-          invalid={!!branches.error}
-          error={branches.error}
-        >
-          <ListSelect
-            inputId="query-branches"
-            aria-label="Branches"
-            value={query.branches}
-            options={branches.values}
-            variables={variables}
-            isLoading={branches.loading}
-            placeholder={settings.branches?.length ? settings.branches.join(', ') : 'All branches'}
-            onChange={(v) => change({ branches: v })}
-          />
-        </InlineField>
+          inputId="query-branches"
+          list={branches}
+          value={query.branches}
+          variables={variables}
+          placeholder={settings.branches?.length ? settings.branches.join(', ') : 'All branches'}
+          onChange={(v) => change({ branches: v })}
+        />
       </InlineFieldRow>
 
       {showSeries && (
@@ -220,7 +196,11 @@ export function QueryEditor(props: Props) {
               onBlur={onRunQuery}
             />
           </InlineField>
-          <InlineField label="Group by" labelWidth={LABEL_WIDTH} tooltip="One series (or row) per repo and/or environment.">
+          <InlineField
+            label="Group by"
+            labelWidth={LABEL_WIDTH}
+            tooltip="One series (or row) per repo and/or environment."
+          >
             <ListSelect
               inputId="query-group-by"
               aria-label="Group by"

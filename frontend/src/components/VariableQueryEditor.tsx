@@ -4,7 +4,7 @@ import { InlineField, InlineFieldRow, RadioButtonGroup, Stack, Text } from '@gra
 
 import type { DataSource } from '../datasource';
 import { VariableQueryKind, WoodpeckerOptions, WoodpeckerQuery, WoodpeckerVariableQuery } from '../types';
-import { ListSelect } from './ListSelect';
+import { ResourceField } from './ResourceField';
 import { useResourceList } from './useResourceList';
 
 type Props = QueryEditorProps<DataSource, WoodpeckerQuery, WoodpeckerOptions, WoodpeckerVariableQuery>;
@@ -39,24 +39,17 @@ export function VariableQueryEditor({ query, onChange, datasource }: Props) {
       </InlineFieldRow>
       {kind !== 'repos' && (
         <InlineFieldRow>
-          <InlineField
+          <ResourceField
             label="Of repos"
             labelWidth={16}
             tooltip="Only the environments or branches of these repos (e.g. $repo). Empty: all repos."
-            invalid={!!repos.error}
-            error={repos.error}
-          >
-            <ListSelect
-              inputId="variable-repos"
-              aria-label="Of repos"
-              value={query.repos}
-              options={repos.values}
-              variables={variables}
-              isLoading={repos.loading}
-              placeholder="All repos"
-              onChange={(v) => change({ repos: v })}
-            />
-          </InlineField>
+            inputId="variable-repos"
+            list={repos}
+            value={query.repos}
+            variables={variables}
+            placeholder="All repos"
+            onChange={(v) => change({ repos: v })}
+          />
         </InlineFieldRow>
       )}
       <Text variant="bodySmall" color="secondary">
