@@ -95,6 +95,7 @@ async fn run() {
         let out = cache.histories(&names, &need).await;
         let wall = t.elapsed();
         let pipelines: usize = out
+            .repos
             .iter()
             .map(|(_, r)| r.as_ref().unwrap().pipelines.len())
             .sum();

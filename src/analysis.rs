@@ -5,7 +5,9 @@
 use crate::domain::{
     self, DeployFilter, Deploys, IncidentState, Incidents, Pipeline, RecoverySettings, TimeRange,
 };
-use crate::source::{all_repo_names, HistoryRequest, PipelineSource, Repo, SourceError};
+use crate::source::{
+    all_repo_names, Deadline, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
+};
 
 /// What to analyse.
 #[derive(Clone, Debug)]
@@ -18,6 +20,9 @@ pub struct Scope {
     /// How far back results reach (before `range.from` for rolling series).
     pub reach_from: i64,
     pub now: i64,
+    /// When the answer is due; repos not refreshed by then are answered
+    /// from what is held.
+    pub deadline: Deadline,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -120,7 +125,7 @@ impl Analysis {
 
 pub async fn analyse(source: &dyn PipelineSource, scope: &Scope) -> Result<Analysis, SourceError> {
     let names: Vec<String> = if scope.repos.is_empty() {
-        all_repo_names(source).await?
+        all_repo_names(source, scope.deadline).await?
     } else {
         scope.repos.clone()
     };
@@ -131,11 +136,15 @@ pub async fn analyse(source: &dyn PipelineSource, scope: &Scope) -> Result<Analy
         since: scope.reach_from,
         covered: &covered,
         events: &scope.filter.events,
+        deadline: scope.deadline,
     };
     let mut notices = Vec::new();
     let mut histories = Vec::new();
     let mut first_error = None;
-    for (name, result) in source.histories(&names, &request).await {
+    // Repos the deadline cut short: named in one notice each, not one per repo.
+    let (mut late_held, mut late_missing) = (Vec::new(), Vec::new());
+    let answer = source.histories(&names, &request).await;
+    for (name, result) in answer.repos {
         match result {
             Ok(h) => {
                 if h.capped {
@@ -143,19 +152,53 @@ pub async fn analyse(source: &dyn PipelineSource, scope: &Scope) -> Result<Analy
                         "{name}: history reached the look-back limit before the start of a failure chain; an incident that began earlier may be missing"
                     )));
                 }
-                if let Some(reason) = &h.stale_reason {
-                    let age = domain::words::duration((scope.now - h.fetched_at).max(0) as f64);
+                if h.truncated {
                     notices.push(Notice::Warning(format!(
-                        "{name}: showing data fetched {age} ago because the refresh failed: {reason}"
+                        "{name}: reading stopped at the most pipelines one repository may hold (maxPipelinesPerRepo); older history is left out"
                     )));
+                }
+                match &h.stale {
+                    None => {}
+                    Some(e) if e.kind == SourceErrorKind::Deadline => late_held.push(name),
+                    Some(e) if e.kind == SourceErrorKind::Incomplete => {
+                        notices.push(Notice::Warning(format!("{name}: {e}")))
+                    }
+                    Some(e) => {
+                        let age = domain::words::duration((scope.now - h.fetched_at).max(0) as f64);
+                        notices.push(Notice::Warning(format!(
+                            "{name}: showing data fetched {age} ago because the refresh failed: {e}"
+                        )));
+                    }
                 }
                 histories.push(h);
             }
             Err(e) => {
-                notices.push(Notice::Warning(format!("{name} could not be read: {e}")));
+                if e.kind == SourceErrorKind::Deadline {
+                    late_missing.push(name);
+                } else {
+                    notices.push(Notice::Warning(format!("{name} could not be read: {e}")));
+                }
                 first_error.get_or_insert(e);
             }
         }
+    }
+    let limit = domain::words::duration(scope.deadline.limit().as_secs_f64());
+    if !late_held.is_empty() {
+        notices.push(Notice::Warning(format!(
+            "not refreshed within the query's time limit of {limit}, so showing the data held from before: {}",
+            name_list(&late_held)
+        )));
+    }
+    if !late_missing.is_empty() {
+        notices.push(Notice::Warning(format!(
+            "not read within the query's time limit of {limit}, and nothing is held for them yet, so they are left out: {}",
+            name_list(&late_missing)
+        )));
+    }
+    if let Some((held, bound)) = answer.over_bound {
+        notices.push(Notice::Info(format!(
+            "the cache holds {held} pipelines, above its bound of {bound} (maxCachedPipelines), because the repositories in use need them; raise the bound so that other queries do not evict them"
+        )));
     }
     if histories.is_empty() {
         if let Some(e) = first_error {
@@ -176,4 +219,14 @@ pub async fn analyse(source: &dyn PipelineSource, scope: &Scope) -> Result<Analy
         incidents,
         notices,
     })
+}
+
+/// Up to ten names, then how many more.
+fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = names[..names.len().min(SHOWN)].join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    text
 }

@@ -14,7 +14,7 @@ use woodpecker_dora::plugin::datasource::DataSourceConfig;
 use woodpecker_dora::plugin::instances::Instance;
 use woodpecker_dora::source::fixed::FixedSource;
 use woodpecker_dora::source::{
-    HealthReport, History, HistoryRequest, PipelineSource, Repo, SourceError,
+    Deadline, HealthReport, Histories, HistoryRequest, PipelineSource, Repo, SourceError,
 };
 
 const PANIC_TEXT: &str = "boom: secret-looking panic payload 7f3e";
@@ -30,14 +30,10 @@ impl PipelineSource for Panicky {
     async fn check_health(&self) -> HealthReport {
         self.inner.check_health().await
     }
-    async fn repos(&self) -> Result<Vec<Repo>, SourceError> {
-        self.inner.repos().await
+    async fn repos(&self, deadline: Deadline) -> Result<Vec<Repo>, SourceError> {
+        self.inner.repos(deadline).await
     }
-    async fn histories(
-        &self,
-        repos: &[String],
-        request: &HistoryRequest<'_>,
-    ) -> Vec<(String, Result<History, SourceError>)> {
+    async fn histories(&self, repos: &[String], request: &HistoryRequest<'_>) -> Histories {
         // Yield first, so the panic happens mid-flight among other queries.
         tokio::task::yield_now().await;
         if repos.iter().any(|r| r == "boom/panic") {

@@ -65,7 +65,7 @@ async fn html_truncated_and_huge_answers_are_clear_errors() {
         (
             Fault::Html(200),
             1,
-            &["did not return Woodpecker JSON", "<!DOCTYPE html>"],
+            &["did not return Woodpecker JSON", "it returned an HTML page"],
         ),
         // A proxy's error page with 502, every attempt.
         (Fault::Html(502), 4, &["HTTP 502", "after 4 attempt(s)"]),
@@ -89,7 +89,12 @@ async fn html_truncated_and_huge_answers_are_clear_errors() {
         ),
     ];
     for (i, (fault, times, expect)) in cases.into_iter().enumerate() {
-        let ctx = ctx_for(&server.url(), &format!("bad-answer-{i}"), json!({}));
+        // No failure backoff: the retry right after the fault must go out.
+        let ctx = ctx_for(
+            &server.url(),
+            &format!("bad-answer-{i}"),
+            json!({"failureBackoffSeconds": 0}),
+        );
         server.fail_next(Match::Pipelines, fault.clone(), times);
         let r = plugin
             .query_data(ctx.clone(), vec![deploys_of(&["acme/api"])])
@@ -161,7 +166,7 @@ async fn a_server_that_never_answers_times_out_within_timeout_seconds() {
 async fn a_429_storm_is_retried_a_bounded_number_of_times_honouring_retry_after() {
     let server = fixture_server(FakeConfig::default()).await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(&server.url(), "storm", json!({}));
+    let ctx = ctx_for(&server.url(), "storm", json!({"failureBackoffSeconds": 0}));
     // Five 429s, each asking for a second's pause.
     server.fail_next(Match::Any, Fault::RateLimited(Some("1".into())), 5);
     let started = Instant::now();
@@ -328,7 +333,11 @@ async fn woodpecker_down_serves_the_warm_cache_then_catches_up_without_gap_or_du
     let server = fixture_server(FakeConfig::default()).await;
     let switch = Switch::start(server.addr).await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(&switch.url(), "outage", json!({"timeoutSeconds": 2}));
+    let ctx = ctx_for(
+        &switch.url(),
+        "outage",
+        json!({"timeoutSeconds": 2, "failureBackoffSeconds": 0}),
+    );
     let q = || vec![deploys_of(&["acme/api"])];
 
     let r = plugin.query_data(ctx.clone(), q()).await;

@@ -18,6 +18,8 @@ fn client_cfg(server: &FakeWoodpecker) -> ClientConfig {
         timeout: Duration::from_secs(5),
         retry_base: Duration::from_millis(10),
         retry_max_wait: Duration::from_secs(2),
+        // Each test's next call retries at once; the backoff has tests of its own.
+        failure_backoff: Duration::ZERO,
         ..ClientConfig::new(server.url(), server.token().map(Token::new))
     }
 }
@@ -87,12 +89,12 @@ async fn warm_refresh_with_nothing_new_is_one_request_per_repo() {
     let names: Vec<String> = ["acme/api", "acme/web", "acme/ops"]
         .map(String::from)
         .to_vec();
-    for (_, r) in c.histories(&names, &all_history()).await {
+    for (_, r) in c.histories(&names, &all_history()).await.repos {
         r.unwrap();
     }
     s.reset_requests();
     let before = c.counters();
-    let out = c.histories(&names, &all_history()).await;
+    let out = c.histories(&names, &all_history()).await.repos;
     assert_eq!(s.request_count(), 3, "{:?}", s.requests());
     assert_eq!(c.counters().cache_hits - before.cache_hits, 3);
     let sizes: Vec<usize> = out
@@ -201,7 +203,7 @@ async fn histories_run_concurrently_within_the_limit_and_keep_order() {
     let c = PipelineCache::new(client(&s), cfg);
     client(&s).version().await.unwrap();
     s.reset_requests();
-    let out = c.histories(&names, &all_history()).await;
+    let out = c.histories(&names, &all_history()).await.repos;
     let got: Vec<&str> = out.iter().map(|(n, _)| n.as_str()).collect();
     assert_eq!(got, names.iter().map(String::as_str).collect::<Vec<_>>());
     assert!(out[..10]
@@ -309,6 +311,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
         since,
         events: &[],
         covered: &never,
+        deadline: Deadline::NONE,
     };
     let h = c2.history("acme/api", &need).await.unwrap();
     assert!(h.capped);
@@ -327,6 +330,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
         since,
         events: &[],
         covered: &covered,
+        deadline: Deadline::NONE,
     };
     let h = c3.history("acme/api", &need).await.unwrap();
     assert!(!h.capped);
@@ -402,8 +406,8 @@ async fn sub_path_trailing_slash_repos_and_links() {
         .iter()
         .all(|r| r.authorization.as_deref() == Some(&format!("Bearer {FAKE_TOKEN}")[..])));
     let cache = PipelineCache::new(c, CacheConfig::default());
-    assert_eq!(cache.repos().await.unwrap().len(), 2);
-    assert_eq!(cache.repos().await.unwrap().len(), 2);
+    assert_eq!(cache.repos(Deadline::NONE).await.unwrap().len(), 2);
+    assert_eq!(cache.repos(Deadline::NONE).await.unwrap().len(), 2);
     assert_eq!(
         s.count(Match::Path("/api/user/repos")),
         2,
@@ -456,8 +460,10 @@ async fn unknown_repo_is_repo_not_found() {
         "{e:?}"
     );
     assert!(e.to_string().contains("not visible to this token"), "{e}");
+    let before = s.request_count();
     let e = c.history("no-slash", &all_history()).await.unwrap_err();
-    assert!(matches!(e, Error::RepoNotFound { .. }));
+    assert!(matches!(e, Error::BadRepoName(_)), "{e:?}");
+    assert_eq!(s.request_count(), before, "refused before any request");
 }
 
 #[tokio::test]
@@ -553,9 +559,9 @@ async fn html_page_is_not_woodpecker() {
     s.fail_next(Match::Path("/version"), Fault::Html(200), 1);
     let e = client(&s).version().await.unwrap_err();
     match &e {
-        Error::NotWoodpecker { endpoint, snippet } => {
+        Error::NotWoodpecker { endpoint, found } => {
             assert_eq!(endpoint, "GET /version");
-            assert!(snippet.starts_with("<!DOCTYPE html> <html>"), "{snippet}");
+            assert_eq!(found, "an HTML page");
         }
         other => panic!("{other:?}"),
     }
@@ -581,14 +587,12 @@ async fn truncated_and_interrupted_bodies() {
     let c = cache(&s);
     let e = c.history("acme/api", &all_history()).await.unwrap_err();
     match &e {
-        Error::Malformed {
-            endpoint, snippet, ..
-        } => {
+        Error::Malformed { endpoint, detail } => {
             assert!(
                 endpoint.starts_with("GET /api/repos/1/pipelines?page=1"),
                 "{endpoint}"
             );
-            assert!(snippet.starts_with("[{"), "{snippet}");
+            assert!(detail.starts_with("it ends early"), "{detail}");
         }
         other => panic!("{other:?}"),
     }

@@ -95,7 +95,11 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--demo" => sources.push(SourceArg::Demo),
             "--url" => sources.push(SourceArg::Url(value()?)),
             "--input" => sources.push(SourceArg::Input(value()?)),
-            "--repo" => repos.push(value()?),
+            "--repo" => {
+                let name = value()?;
+                crate::domain::check_repo_name(&name).map_err(|e| format!("--repo {e}"))?;
+                repos.push(name)
+            }
             "--env" => push(&mut options, "environments", value()?),
             "--branch" => push(&mut options, "branches", value()?),
             "--event" => push(&mut options, "events", value()?),

@@ -2,7 +2,6 @@
 //! as CSV, from the demo history, a JSON-lines export or a live server.
 
 use std::io::Write;
-use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
@@ -16,7 +15,7 @@ use crate::input::options::RecoveryOptions;
 use crate::source::fixed::FixedSource;
 use crate::source::woodpecker::{Connection, WoodpeckerSource};
 use crate::source::PipelineSource;
-use crate::woodpecker::Token;
+use crate::woodpecker::{Deadline, Token};
 
 /// Runs the report; `Err` is a message for stderr.
 pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
@@ -37,12 +36,10 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
             Box::new(FixedSource::from_json_lines(&text, path, now)?)
         }
         SourceArg::Url(url) => Box::new(
-            WoodpeckerSource::connect(Connection {
-                url: url.clone(),
-                token: std::env::var("WOODPECKER_TOKEN").ok().map(Token::new),
-                timeout: Duration::from_secs(30),
-                concurrency: 8,
-            })
+            WoodpeckerSource::connect(Connection::new(
+                url.clone(),
+                std::env::var("WOODPECKER_TOKEN").ok().map(Token::new),
+            ))
             .map_err(|e| e.message)?,
         ),
     };
@@ -57,6 +54,7 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
         range,
         reach_from: range.from,
         now,
+        deadline: Deadline::NONE,
     };
     eprintln!(
         "reading {} …",

@@ -93,6 +93,16 @@ impl<'a> JsonObject<'a> {
         Ok(out)
     }
 
+    /// A list of repository names (`owner/name`), each checked so that none
+    /// can leave its request path; the first bad one fails the field.
+    pub fn repo_names(&self, key: &str) -> Result<Vec<String>, FieldError> {
+        let names = self.strings(key)?;
+        for n in &names {
+            crate::domain::check_repo_name(n).map_err(|e| FieldError::new(key, e.to_string()))?;
+        }
+        Ok(names)
+    }
+
     /// A number within `[min, max]`; numeric strings are accepted because
     /// Grafana's template interpolation produces strings.
     pub fn opt_number(&self, key: &str, min: f64, max: f64) -> Result<Option<f64>, FieldError> {

@@ -38,8 +38,10 @@ impl From<SourceError> for QueryFailure {
                 SourceErrorKind::BadConfig => 400,
                 SourceErrorKind::Unauthorized => 401,
                 SourceErrorKind::NotFound => 404,
-                SourceErrorKind::Timeout => 504,
-                SourceErrorKind::Unavailable | SourceErrorKind::Upstream => 502,
+                SourceErrorKind::Timeout | SourceErrorKind::Deadline => 504,
+                SourceErrorKind::Unavailable
+                | SourceErrorKind::Upstream
+                | SourceErrorKind::Incomplete => 502,
             },
             message: e.message,
         }

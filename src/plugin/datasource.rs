@@ -5,8 +5,11 @@ use grafana_plugin_sdk::pluginv2::DataSourceInstanceSettings;
 use serde_json::Value;
 
 use crate::input::json_fields::{FieldError, JsonObject};
+use std::time::Duration;
+
 use crate::input::options::RecoveryOptions;
-use crate::woodpecker::Token;
+use crate::source::woodpecker::Connection;
+use crate::woodpecker::{Deadline, Token};
 
 /// `Debug` is safe to log: the token prints as `[redacted]`.
 #[derive(Debug)]
@@ -16,20 +19,34 @@ pub struct DataSourceConfig {
     pub demo: bool,
     pub defaults: RecoveryOptions,
     pub max_concurrency: usize,
+    /// Per request to Woodpecker.
     pub timeout_secs: u64,
+    /// Per query, all requests together; under the 30 s that Grafana's
+    /// alert evaluation allows.
+    pub query_timeout_secs: u64,
+    /// How long a failed refresh is shared before Woodpecker is asked again.
+    pub failure_backoff_secs: u64,
+    pub max_cached_pipelines: usize,
+    pub max_pipelines_per_repo: usize,
 }
 
 /// The connection defaults (recovery defaults live with the engine's
-/// settings): no server, 8 repos fetched at once, 30 s per request.
+/// settings, fetching defaults with the client and cache): no server, 8
+/// repos fetched at once, 30 s per request, 25 s per query.
 impl Default for DataSourceConfig {
     fn default() -> Self {
+        let c = Connection::new("", None);
         DataSourceConfig {
             url: String::new(),
             token: None,
             demo: false,
             defaults: RecoveryOptions::default(),
-            max_concurrency: 8,
-            timeout_secs: 30,
+            max_concurrency: c.concurrency,
+            timeout_secs: c.timeout.as_secs(),
+            query_timeout_secs: 25,
+            failure_backoff_secs: c.failure_backoff.as_secs(),
+            max_cached_pipelines: c.max_pipelines,
+            max_pipelines_per_repo: c.max_rows_per_repo,
         }
     }
 }
@@ -64,7 +81,37 @@ impl DataSourceConfig {
             timeout_secs: o
                 .opt_whole("timeoutSeconds", 1, 600)?
                 .unwrap_or(fallback.timeout_secs),
+            query_timeout_secs: o
+                .opt_whole("queryTimeoutSeconds", 1, 3_600)?
+                .unwrap_or(fallback.query_timeout_secs),
+            failure_backoff_secs: o
+                .opt_whole("failureBackoffSeconds", 0, 600)?
+                .unwrap_or(fallback.failure_backoff_secs),
+            max_cached_pipelines: o
+                .opt_whole("maxCachedPipelines", 1_000, 100_000_000)?
+                .map_or(fallback.max_cached_pipelines, |n| n as usize),
+            max_pipelines_per_repo: o
+                .opt_whole("maxPipelinesPerRepo", 100, 100_000_000)?
+                .map_or(fallback.max_pipelines_per_repo, |n| n as usize),
         })
+    }
+
+    /// How to reach the server these settings name.
+    pub fn connection(&self) -> Connection {
+        Connection {
+            url: self.url.clone(),
+            token: self.token.clone(),
+            timeout: Duration::from_secs(self.timeout_secs),
+            concurrency: self.max_concurrency,
+            failure_backoff: Duration::from_secs(self.failure_backoff_secs),
+            max_pipelines: self.max_cached_pipelines,
+            max_rows_per_repo: self.max_pipelines_per_repo,
+        }
+    }
+
+    /// The deadline of a query or resource call starting now.
+    pub fn deadline(&self) -> Deadline {
+        Deadline::after(Duration::from_secs(self.query_timeout_secs))
     }
 }
 

@@ -10,10 +10,8 @@ use std::sync::{Arc, Mutex};
 
 use grafana_plugin_sdk::pluginv2::{DataSourceInstanceSettings, PluginContext};
 
-use std::time::Duration;
-
 use super::datasource::DataSourceConfig;
-use crate::source::woodpecker::{Connection, WoodpeckerSource};
+use crate::source::woodpecker::WoodpeckerSource;
 use crate::source::{fixed::FixedSource, PipelineSource};
 
 pub struct Instance {
@@ -61,15 +59,7 @@ impl Instances {
         let source: Arc<dyn PipelineSource> = if config.demo {
             Arc::new(FixedSource::demo(chrono::Utc::now().timestamp()))
         } else {
-            Arc::new(
-                WoodpeckerSource::connect(Connection {
-                    url: config.url.clone(),
-                    token: config.token.clone(),
-                    timeout: Duration::from_secs(config.timeout_secs),
-                    concurrency: config.max_concurrency,
-                })
-                .map_err(|e| e.message)?,
-            )
+            Arc::new(WoodpeckerSource::connect(config.connection()).map_err(|e| e.message)?)
         };
         Ok(Instance { config, source })
     }

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::source::SourceStats;
 
 /// (name, help, type, value) of every metric one source reports.
-fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64); 9] {
+fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64); 12] {
     let c = &s.counters;
     [
         (
@@ -59,6 +59,24 @@ fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64);
             c.evictions,
         ),
         (
+            "shared_failures_total",
+            "Queries answered with the failure of a refresh they waited on or that failed within the backoff",
+            "counter",
+            c.shared_failures,
+        ),
+        (
+            "over_bound_total",
+            "Repo reads that found the cache above its bound with every repo in use",
+            "counter",
+            c.over_bound,
+        ),
+        (
+            "deadlines_hit_total",
+            "Repo reads cut short by the query's time limit",
+            "counter",
+            c.deadlines_hit,
+        ),
+        (
             "cached_pipelines",
             "Pipelines held in the cache",
             "gauge",
@@ -107,7 +125,7 @@ mod tests {
         assert!(text.contains("woodpecker_dora_requests_total{datasource=\"uid:a\"} 3\n"));
         assert!(text.contains("woodpecker_dora_requests_total{datasource=\"uid:b\\\"\"} 5\n"));
         assert!(text.contains("woodpecker_dora_cached_pipelines{datasource=\"uid:a\"} 7\n"));
-        assert_eq!(text.matches("# HELP").count(), 9);
+        assert_eq!(text.matches("# HELP").count(), 12);
         assert_eq!(prometheus(&[]), "");
     }
 }

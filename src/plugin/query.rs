@@ -101,7 +101,7 @@ impl QuerySpec {
         }
         Ok(QuerySpec {
             query_type,
-            repos: o.strings("repos")?,
+            repos: o.repo_names("repos")?,
             options: RecoveryOptions::read(&o)?,
             bucket_secs,
             rolling_secs: duration("rolling")?,

@@ -12,6 +12,7 @@ use serde_json::{json, Value};
 use super::data::QueryFailure;
 use super::instances::Instance;
 use crate::domain::{self, DeployFilter};
+use crate::input::json_fields::FieldError;
 use crate::source::{all_repo_names, HistoryRequest};
 
 /// How far back the editor's lists look.
@@ -78,7 +79,9 @@ fn parse_url(request: &CallResourceRequest) -> (String, Vec<String>) {
 type Failure = QueryFailure;
 
 async fn repo_names(instance: &Instance) -> Result<Value, Failure> {
-    Ok(json!(all_repo_names(instance.source.as_ref()).await?))
+    Ok(json!(
+        all_repo_names(instance.source.as_ref(), instance.config.deadline()).await?
+    ))
 }
 
 enum List {
@@ -87,8 +90,14 @@ enum List {
 }
 
 async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Value, Failure> {
+    for name in &repos {
+        domain::check_repo_name(name).map_err(|e| {
+            QueryFailure::bad_request(FieldError::new("repos", e.to_string()).to_string())
+        })?;
+    }
+    let deadline = instance.config.deadline();
     let repos = if repos.is_empty() {
-        all_repo_names(instance.source.as_ref()).await?
+        all_repo_names(instance.source.as_ref(), deadline).await?
     } else {
         repos
     };
@@ -103,9 +112,10 @@ async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Va
         since: now - LIST_LOOKBACK_SECS,
         covered: &|_| true,
         events: &events,
+        deadline,
     };
     let mut out = BTreeSet::new();
-    for (_, result) in instance.source.histories(&repos, &request).await {
+    for (_, result) in instance.source.histories(&repos, &request).await.repos {
         let history = match result {
             Ok(h) => h,
             // One unreadable repo should not empty the editor's list.

@@ -54,6 +54,7 @@ pub async fn run_query(
         range,
         reach_from,
         now,
+        deadline: inst.config.deadline(),
     };
     let a = analysis::analyse(inst.source.as_ref(), &scope).await?;
     let source = inst.source.as_ref();

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use tonic::async_trait;
 
 use super::{
-    HealthReport, History, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
+    Deadline, HealthReport, Histories, History, HistoryRequest, PipelineSource, Repo, SourceError,
+    SourceErrorKind,
 };
 use crate::demo::{demo_history, DEMO_DAYS};
 use crate::domain::Pipeline;
@@ -106,16 +107,12 @@ impl PipelineSource for FixedSource {
         }
     }
 
-    async fn repos(&self) -> Result<Vec<Repo>, SourceError> {
+    async fn repos(&self, _deadline: Deadline) -> Result<Vec<Repo>, SourceError> {
         Ok(self.repos.iter().map(|(r, _)| r.clone()).collect())
     }
 
-    async fn histories(
-        &self,
-        repos: &[String],
-        _request: &HistoryRequest<'_>,
-    ) -> Vec<(String, Result<History, SourceError>)> {
-        repos
+    async fn histories(&self, repos: &[String], _request: &HistoryRequest<'_>) -> Histories {
+        let repos = repos
             .iter()
             .map(|name| {
                 let result = match self.find(name) {
@@ -123,8 +120,9 @@ impl PipelineSource for FixedSource {
                         repo: repo.clone(),
                         pipelines: pipelines.clone(),
                         capped: false,
+                        truncated: false,
                         fetched_at: self.loaded_at,
-                        stale_reason: None,
+                        stale: None,
                     }),
                     None => Err(SourceError {
                         kind: SourceErrorKind::NotFound,
@@ -133,7 +131,11 @@ impl PipelineSource for FixedSource {
                 };
                 (name.clone(), result)
             })
-            .collect()
+            .collect();
+        Histories {
+            repos,
+            over_bound: None,
+        }
     }
 
     fn pipeline_url(&self, _repo: &Repo, _number: u64) -> Option<String> {
@@ -155,7 +157,7 @@ mod tests {
             r#"{"repo":"acme/web","number":1,"event":"push","status":"running","branch":"main","created":3,"finished":0}"#,
         );
         let s = FixedSource::from_json_lines(text, "history.jsonl", 100).unwrap();
-        let repos = s.repos().await.unwrap();
+        let repos = s.repos(Deadline::NONE).await.unwrap();
         assert_eq!(repos.len(), 2);
         let h = s
             .histories(
@@ -164,9 +166,11 @@ mod tests {
                     since: 0,
                     covered: &|_| true,
                     events: &[],
+                    deadline: Deadline::NONE,
                 },
             )
-            .await;
+            .await
+            .repos;
         let pipelines = &h[0].1.as_ref().unwrap().pipelines;
         assert_eq!(pipelines.len(), 2);
         assert!(pipelines.iter().any(|p| p.finished == 5), "2.x names parse");
@@ -177,9 +181,11 @@ mod tests {
                     since: 0,
                     covered: &|_| true,
                     events: &[],
+                    deadline: Deadline::NONE,
                 },
             )
-            .await;
+            .await
+            .repos;
         assert!(
             web[0].1.as_ref().unwrap().pipelines.is_empty(),
             "running pipelines are not held"

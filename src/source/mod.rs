@@ -6,7 +6,7 @@ pub mod fixed;
 pub mod woodpecker;
 
 use crate::woodpecker::Counters;
-pub use crate::woodpecker::Repo;
+pub use crate::woodpecker::{Deadline, Repo};
 
 use std::fmt;
 use std::sync::Arc;
@@ -22,10 +22,22 @@ pub struct History {
     pub pipelines: Arc<[Pipeline]>,
     /// The look-back cap stopped the fetch before the chain's start.
     pub capped: bool,
+    /// Reading stopped at the most pipelines one repo may hold.
+    pub truncated: bool,
     /// Unix seconds of the last successful refresh.
     pub fetched_at: i64,
-    /// Set when a refresh failed and older cached data is served instead.
-    pub stale_reason: Option<String>,
+    /// Set when a refresh failed, ran out of time or stopped early, and
+    /// the data held is served instead.
+    pub stale: Option<SourceError>,
+}
+
+/// The histories of a query's repos, in the order asked.
+#[derive(Clone, Debug, Default)]
+pub struct Histories {
+    pub repos: Vec<(String, Result<History, SourceError>)>,
+    /// The source holds more pipelines than its bound because the repos in
+    /// use need them: `(held, bound)`.
+    pub over_bound: Option<(usize, usize)>,
 }
 
 /// What history a query needs from each repo.
@@ -36,6 +48,8 @@ pub struct HistoryRequest<'a> {
     pub covered: &'a (dyn Fn(&[Pipeline]) -> bool + Send + Sync),
     /// Deploy events, which a server may filter on for us.
     pub events: &'a [Event],
+    /// When the answer is due.
+    pub deadline: Deadline,
 }
 
 /// A failure to read from the source, already phrased for a user.
@@ -52,7 +66,11 @@ pub enum SourceErrorKind {
     NotFound,
     Unavailable,
     Timeout,
+    /// The query's overall time limit ran out.
+    Deadline,
     Upstream,
+    /// The server stopped giving more history (it does not page).
+    Incomplete,
 }
 
 impl fmt::Display for SourceError {
@@ -74,14 +92,10 @@ pub struct HealthReport {
 #[async_trait]
 pub trait PipelineSource: Send + Sync {
     async fn check_health(&self) -> HealthReport;
-    async fn repos(&self) -> Result<Vec<Repo>, SourceError>;
+    async fn repos(&self, deadline: Deadline) -> Result<Vec<Repo>, SourceError>;
     /// Histories of the named repos, fetched concurrently; one failing repo
     /// does not fail the others.
-    async fn histories(
-        &self,
-        repos: &[String],
-        request: &HistoryRequest<'_>,
-    ) -> Vec<(String, Result<History, SourceError>)>;
+    async fn histories(&self, repos: &[String], request: &HistoryRequest<'_>) -> Histories;
     /// Link to a pipeline in the Woodpecker UI, when there is one.
     fn pipeline_url(&self, repo: &Repo, number: u64) -> Option<String>;
 
@@ -100,9 +114,12 @@ pub struct SourceStats {
 
 /// The repos a query means by "all": every repo the source lists, by name,
 /// sorted case-insensitively.
-pub async fn all_repo_names(source: &dyn PipelineSource) -> Result<Vec<String>, SourceError> {
+pub async fn all_repo_names(
+    source: &dyn PipelineSource,
+    deadline: Deadline,
+) -> Result<Vec<String>, SourceError> {
     let mut names: Vec<String> = source
-        .repos()
+        .repos(deadline)
         .await?
         .into_iter()
         .map(|r| r.full_name)

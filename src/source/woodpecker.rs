@@ -6,8 +6,8 @@ use std::time::Duration;
 use tonic::async_trait;
 
 use super::{
-    HealthReport, History, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
-    SourceStats,
+    Deadline, HealthReport, Histories, History, HistoryRequest, PipelineSource, Repo, SourceError,
+    SourceErrorKind, SourceStats,
 };
 use crate::woodpecker::{
     CacheConfig, ClientConfig, Error, ErrorKind, HistoryNeed, PipelineCache, Token,
@@ -18,12 +18,35 @@ pub struct WoodpeckerSource {
     cache: PipelineCache,
 }
 
-/// How to reach one Woodpecker server.
+/// How to reach one Woodpecker server, and how much of it to hold.
 pub struct Connection {
     pub url: String,
     pub token: Option<Token>,
+    /// Per request.
     pub timeout: Duration,
     pub concurrency: usize,
+    /// How long a failed refresh is shared before Woodpecker is asked again.
+    pub failure_backoff: Duration,
+    /// Pipelines held across repos (soft while queries need more).
+    pub max_pipelines: usize,
+    /// Server rows read for one repo before paging stops.
+    pub max_rows_per_repo: usize,
+}
+
+impl Connection {
+    /// The client's and cache's defaults for this server.
+    pub fn new(url: impl Into<String>, token: Option<Token>) -> Connection {
+        let (client, cache) = (ClientConfig::default(), CacheConfig::default());
+        Connection {
+            url: url.into(),
+            token,
+            timeout: client.timeout,
+            concurrency: cache.concurrency,
+            failure_backoff: client.failure_backoff,
+            max_pipelines: cache.max_pipelines,
+            max_rows_per_repo: cache.max_rows_per_repo,
+        }
+    }
 }
 
 impl WoodpeckerSource {
@@ -36,6 +59,8 @@ impl WoodpeckerSource {
         }
         let client = WoodpeckerClient::new(ClientConfig {
             timeout: c.timeout,
+            failure_backoff: c.failure_backoff,
+            max_idle_connections: c.concurrency,
             ..ClientConfig::new(c.url, c.token)
         })
         .map_err(to_source_error)?;
@@ -43,6 +68,8 @@ impl WoodpeckerSource {
             client,
             CacheConfig {
                 concurrency: c.concurrency,
+                max_pipelines: c.max_pipelines,
+                max_rows_per_repo: c.max_rows_per_repo,
                 ..CacheConfig::default()
             },
         );
@@ -60,7 +87,9 @@ fn to_source_error(e: Error) -> SourceError {
         ErrorKind::Auth => SourceErrorKind::Unauthorized,
         ErrorKind::NotFound => SourceErrorKind::NotFound,
         ErrorKind::Network if matches!(e, Error::Timeout { .. }) => SourceErrorKind::Timeout,
+        ErrorKind::Network if matches!(e, Error::Deadline { .. }) => SourceErrorKind::Deadline,
         ErrorKind::Network => SourceErrorKind::Unavailable,
+        ErrorKind::BadResponse if matches!(e, Error::Paging { .. }) => SourceErrorKind::Incomplete,
         ErrorKind::Server | ErrorKind::BadResponse => SourceErrorKind::Upstream,
     };
     SourceError {
@@ -115,23 +144,20 @@ impl PipelineSource for WoodpeckerSource {
         }
     }
 
-    async fn repos(&self) -> Result<Vec<Repo>, SourceError> {
-        self.cache.repos().await.map_err(to_source_error)
+    async fn repos(&self, deadline: Deadline) -> Result<Vec<Repo>, SourceError> {
+        self.cache.repos(deadline).await.map_err(to_source_error)
     }
 
-    async fn histories(
-        &self,
-        repos: &[String],
-        request: &HistoryRequest<'_>,
-    ) -> Vec<(String, Result<History, SourceError>)> {
+    async fn histories(&self, repos: &[String], request: &HistoryRequest<'_>) -> Histories {
         let need = HistoryNeed {
             since: request.since,
             events: request.events,
             covered: request.covered,
+            deadline: request.deadline,
         };
-        self.cache
-            .histories(repos, &need)
-            .await
+        let answer = self.cache.histories(repos, &need).await;
+        let repos = answer
+            .repos
             .into_iter()
             .map(|(name, result)| {
                 let result = result
@@ -139,13 +165,18 @@ impl PipelineSource for WoodpeckerSource {
                         repo: h.repo,
                         pipelines: h.pipelines,
                         capped: h.capped,
+                        truncated: h.truncated,
                         fetched_at: h.fetched_at,
-                        stale_reason: h.stale.map(|e| e.to_string()),
+                        stale: h.stale.map(to_source_error),
                     })
                     .map_err(to_source_error);
                 (name, result)
             })
-            .collect()
+            .collect();
+        Histories {
+            repos,
+            over_bound: answer.over_bound,
+        }
     }
 
     fn pipeline_url(&self, repo: &Repo, number: u64) -> Option<String> {

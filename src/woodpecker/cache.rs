@@ -9,10 +9,16 @@
 //!   pages from the newest pipeline down to the newest row already held (or
 //!   the oldest unfinished row still worth re-checking), usually one request.
 //! * Single flight: queries for one entry are serialised on the entry's
-//!   lock; a query whose data was refreshed while it waited is answered
-//!   without another request.
+//!   lock. A query whose data was refreshed while it waited is answered
+//!   without another request, and so is one whose refresh failed while it
+//!   waited, or within `failure_backoff` after: it shares the failure, so
+//!   queries never run a failing refresh one after another.
+//! * Deadlines: every request is cut to the query's deadline; a query that
+//!   cannot get the entry by then is answered with what was served last.
 //! * Bounded: when the pipelines held exceed `max_pipelines`, least recently
-//!   used entries are dropped.
+//!   used entries are dropped, but never one that a query being answered
+//!   needs (it is pinned), so a query over more than the bound does not
+//!   evict its own repos and refetch them on every refresh.
 //! * A failed refresh returns the error and leaves the entry as it was (with
 //!   its `fetched_at`), so a later call can fall back or retry.
 
@@ -27,10 +33,11 @@ use tokio::time::Instant;
 use super::client::{PageQuery, WoodpeckerClient};
 use super::config::CacheConfig;
 use super::counters::{bump, AtomicCounters, Counters};
+use super::deadline::{Deadline, RecentFailure};
 use super::error::Error;
 use super::model::Repo;
-use super::paging::Window;
-use crate::domain::{Event, Pipeline};
+use super::paging::{PassError, Window};
+use crate::domain::{check_repo_name, Event, Pipeline};
 
 /// What one query needs from a repo's history.
 pub struct HistoryNeed<'a> {
@@ -44,15 +51,19 @@ pub struct HistoryNeed<'a> {
     /// has its previous success. Paging continues while it returns false, at
     /// most `max_lookback_secs` before `since`.
     pub covered: &'a (dyn Fn(&[Pipeline]) -> bool + Send + Sync),
+    /// When the query must be answered by.
+    pub deadline: Deadline,
 }
 
 impl HistoryNeed<'_> {
-    /// A need that is satisfied as soon as `since` is reached.
+    /// A need that is satisfied as soon as `since` is reached, with no
+    /// deadline.
     pub fn since(since: i64, events: &[Event]) -> HistoryNeed<'_> {
         HistoryNeed {
             since,
             events,
             covered: &|_| true,
+            deadline: Deadline::NONE,
         }
     }
 }
@@ -69,19 +80,41 @@ pub struct RepoHistory {
     pub capped: bool,
     /// The repo's first pipeline is included (nothing older exists).
     pub complete: bool,
+    /// Paging stopped at `max_rows_per_repo`: older history is not held.
+    pub truncated: bool,
     /// Unix seconds of the last successful refresh.
     pub fetched_at: i64,
-    /// Why this is older than asked: the refresh failed with a transient
-    /// error (server down, timeout, 5xx, 429) and held data was served.
+    /// Why this is older or shorter than asked: the refresh failed with a
+    /// transient error (server down, timeout, 5xx, 429), ran out of the
+    /// query's time, or the server stopped paging, and held data was
+    /// served.
     pub stale: Option<Error>,
 }
 
+/// The histories of a query's repos, and what it learnt about the cache.
+#[derive(Debug)]
+pub struct Histories {
+    /// In the order asked; one repo's error does not affect the others.
+    pub repos: Vec<(String, Result<RepoHistory, Error>)>,
+    /// The cache held more than `max_pipelines` after answering, because
+    /// the repos in use need more: `(held, bound)`.
+    pub over_bound: Option<(usize, usize)>,
+}
+
 type Key = (String, Vec<Event>);
+/// One repo of a `histories` call: its key and pinned slot.
+type Job = (Key, Arc<Slot>);
 
 struct Slot {
     state: tokio::sync::Mutex<Entry>,
     last_used: AtomicU64,
     size: AtomicUsize,
+    /// Queries being answered that need this entry; it is not evicted
+    /// while any does.
+    pins: AtomicUsize,
+    /// The last history served, for a query whose deadline passes while
+    /// another query holds `state`.
+    served: Mutex<Option<RepoHistory>>,
 }
 
 #[derive(Default)]
@@ -91,6 +124,13 @@ struct Entry {
     snapshot: Option<Arc<[Pipeline]>>,
     refreshed: Option<Instant>,
     fetched_at: i64,
+    failure: RecentFailure,
+}
+
+#[derive(Default)]
+struct RepoList {
+    fetched: Option<(Instant, Vec<Repo>)>,
+    failure: RecentFailure,
 }
 
 struct Inner {
@@ -98,7 +138,7 @@ struct Inner {
     cfg: CacheConfig,
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
     repo_ids: Mutex<HashMap<String, Repo>>,
-    repo_list: tokio::sync::Mutex<Option<(Instant, Vec<Repo>)>>,
+    repo_list: tokio::sync::Mutex<RepoList>,
     permits: Semaphore,
     tick: AtomicU64,
     counters: Arc<AtomicCounters>,
@@ -118,7 +158,18 @@ fn key_for(repo: &str, events: &[Event]) -> Key {
     let mut ev = events.to_vec();
     ev.sort_unstable();
     ev.dedup();
-    (repo.trim().trim_matches('/').to_lowercase(), ev)
+    (repo.trim().to_lowercase(), ev)
+}
+
+/// Unpins its slots when the query is answered (or dropped).
+struct Pins(Vec<Arc<Slot>>);
+
+impl Drop for Pins {
+    fn drop(&mut self) {
+        for slot in &self.0 {
+            slot.pins.fetch_sub(1, Ordering::Relaxed);
+        }
+    }
 }
 
 impl PipelineCache {
@@ -131,7 +182,7 @@ impl PipelineCache {
                 cfg,
                 slots: Mutex::new(HashMap::new()),
                 repo_ids: Mutex::new(HashMap::new()),
-                repo_list: tokio::sync::Mutex::new(None),
+                repo_list: tokio::sync::Mutex::new(RepoList::default()),
                 permits,
                 tick: AtomicU64::new(0),
                 counters,
@@ -141,10 +192,6 @@ impl PipelineCache {
 
     pub fn client(&self) -> &WoodpeckerClient {
         &self.inner.client
-    }
-
-    pub fn config(&self) -> &CacheConfig {
-        &self.inner.cfg
     }
 
     /// Requests, pages, pipelines parsed, cache hits... of this cache and
@@ -159,31 +206,60 @@ impl PipelineCache {
         slots.values().map(|s| s.size.load(Ordering::Relaxed)).sum()
     }
 
-    /// `/api/user/repos`, reused for `repos_ttl`.
-    pub async fn repos(&self) -> Result<Vec<Repo>, Error> {
-        let mut list = self.inner.repo_list.lock().await;
-        if let Some((at, repos)) = list.as_ref() {
-            if at.elapsed() < self.inner.cfg.repos_ttl {
+    /// `/api/user/repos`, reused for `repos_ttl`. Callers that wait on a
+    /// read that fails share its failure; while Woodpecker is unreachable
+    /// an older list is served.
+    pub async fn repos(&self, deadline: Deadline) -> Result<Vec<Repo>, Error> {
+        const ENDPOINT: &str = "GET /api/user/repos";
+        let arrived = Instant::now();
+        let Some(mut list) = deadline.run(self.inner.repo_list.lock()).await else {
+            return Err(deadline.exceeded(ENDPOINT));
+        };
+        if let Some((at, repos)) = &list.fetched {
+            if *at >= arrived || at.elapsed() < self.inner.cfg.repos_ttl {
                 bump(&self.inner.counters.cache_hits, 1);
                 return Ok(repos.clone());
             }
         }
-        let repos = self.inner.client.user_repos().await?;
+        let result = match list
+            .failure
+            .shared(arrived, self.inner.client.failure_backoff())
+        {
+            Some(e) => {
+                bump(&self.inner.counters.shared_failures, 1);
+                Err(e)
+            }
+            None => {
+                let r = self.inner.client.with_deadline(deadline).user_repos().await;
+                list.failure.record(&r);
+                r
+            }
+        };
+        let repos = match (result, &list.fetched) {
+            (Ok(repos), _) => repos,
+            (Err(e), Some((_, old))) if e.is_transient() => return Ok(old.clone()),
+            (Err(e), _) => return Err(e),
+        };
         {
             let mut ids = self.inner.repo_ids.lock().unwrap();
             for r in &repos {
                 ids.insert(r.full_name.to_lowercase(), r.clone());
             }
         }
-        *list = Some((Instant::now(), repos.clone()));
+        list.fetched = Some((Instant::now(), repos.clone()));
         Ok(repos)
     }
 
-    async fn resolve(&self, name: &str) -> Result<Repo, Error> {
+    async fn resolve(&self, name: &str, deadline: Deadline) -> Result<Repo, Error> {
         if let Some(r) = self.inner.repo_ids.lock().unwrap().get(name) {
             return Ok(r.clone());
         }
-        let repo = self.inner.client.lookup_repo(name).await?;
+        let repo = self
+            .inner
+            .client
+            .with_deadline(deadline)
+            .lookup_repo(name)
+            .await?;
         self.inner
             .repo_ids
             .lock()
@@ -192,32 +268,44 @@ impl PipelineCache {
         Ok(repo)
     }
 
-    fn slot(&self, key: &Key) -> Arc<Slot> {
-        let tick = self.inner.tick.fetch_add(1, Ordering::Relaxed) + 1;
+    /// The slots of `keys`, created if need be, pinned until the guard is
+    /// dropped. Creating and pinning under one lock means eviction cannot
+    /// drop a slot in between.
+    fn pin(&self, keys: &[&Key]) -> Pins {
         let mut slots = self.inner.slots.lock().unwrap();
-        let slot = slots
-            .entry(key.clone())
-            .or_insert_with(|| {
-                Arc::new(Slot {
-                    state: tokio::sync::Mutex::new(Entry::default()),
-                    last_used: AtomicU64::new(0),
-                    size: AtomicUsize::new(0),
+        Pins(
+            keys.iter()
+                .map(|key| {
+                    let tick = self.inner.tick.fetch_add(1, Ordering::Relaxed) + 1;
+                    let slot = slots
+                        .entry((*key).clone())
+                        .or_insert_with(|| {
+                            Arc::new(Slot {
+                                state: tokio::sync::Mutex::new(Entry::default()),
+                                last_used: AtomicU64::new(0),
+                                size: AtomicUsize::new(0),
+                                pins: AtomicUsize::new(0),
+                                served: Mutex::new(None),
+                            })
+                        })
+                        .clone();
+                    slot.last_used.store(tick, Ordering::Relaxed);
+                    slot.pins.fetch_add(1, Ordering::Relaxed);
+                    slot
                 })
-            })
-            .clone();
-        slot.last_used.store(tick, Ordering::Relaxed);
-        slot
+                .collect(),
+        )
     }
 
-    /// Drops least recently used entries (never `keep`) until the total is
-    /// within `max_pipelines`.
-    fn evict(&self, keep: &Key) {
+    /// Drops least recently used entries that no query is using until the
+    /// total is within `max_pipelines`.
+    fn evict(&self) {
         let mut slots = self.inner.slots.lock().unwrap();
         let mut total: usize = slots.values().map(|s| s.size.load(Ordering::Relaxed)).sum();
         while total > self.inner.cfg.max_pipelines {
             let victim = slots
                 .iter()
-                .filter(|(k, _)| *k != keep)
+                .filter(|(_, s)| s.pins.load(Ordering::Relaxed) == 0)
                 .min_by_key(|(_, s)| s.last_used.load(Ordering::Relaxed))
                 .map(|(k, s)| (k.clone(), s.size.load(Ordering::Relaxed)));
             let Some((k, size)) = victim else { break };
@@ -231,13 +319,36 @@ impl PipelineCache {
     /// The history of one repo (`owner/name`, case-insensitive), refreshed
     /// and extended as `need` requires.
     pub async fn history(&self, repo: &str, need: &HistoryNeed<'_>) -> Result<RepoHistory, Error> {
-        let arrived = Instant::now();
+        check_repo_name(repo.trim())?;
         let key = key_for(repo, need.events);
-        let slot = self.slot(&key);
-        let mut entry = slot.state.lock().await;
+        let pins = self.pin(&[&key]);
+        self.history_of(&key, &pins.0[0], need).await
+    }
+
+    async fn history_of(
+        &self,
+        key: &Key,
+        slot: &Slot,
+        need: &HistoryNeed<'_>,
+    ) -> Result<RepoHistory, Error> {
+        let arrived = Instant::now();
+        let deadline = need.deadline;
+        let Some(mut entry) = deadline.run(slot.state.lock()).await else {
+            // Another query's refresh of this repo is still running.
+            bump(&self.inner.counters.deadlines_hit, 1);
+            let e = deadline.exceeded(&format!("the refresh of {}", key.0));
+            return match slot.served.lock().unwrap().clone() {
+                Some(held) => Ok(RepoHistory {
+                    stale: Some(e),
+                    ..held
+                }),
+                None => Err(e),
+            };
+        };
         let cfg = &self.inner.cfg;
         let floor_limit = need.since.saturating_sub(cfg.max_lookback_secs);
         let wants_more = |w: &Window| match w.floor {
+            _ if w.truncated => false,
             None => true,
             Some(f) => {
                 f.created >= need.since
@@ -262,24 +373,43 @@ impl PipelineCache {
         let needs_network =
             !fresh || (!entry.window.complete && wants_more(&entry.window)) || entry.repo.is_none();
         if needs_network {
-            let _permit = self.inner.permits.acquire().await.expect("never closed");
-            let result = self
-                .fetch(&mut entry, &key, need.events, fresh, &wants_more)
-                .await;
-            let size = entry.window.size();
-            slot.size.store(size, Ordering::Relaxed);
+            let backoff = self.inner.client.failure_backoff();
+            let result = match entry.failure.shared(arrived, backoff) {
+                Some(e) => {
+                    bump(&self.inner.counters.shared_failures, 1);
+                    Err(e)
+                }
+                None => {
+                    let r = match deadline.run(self.inner.permits.acquire()).await {
+                        Some(_permit) => {
+                            self.fetch(&mut entry, key, need, fresh, &wants_more).await
+                        }
+                        None => Err(deadline.exceeded(&format!("a turn to read {}", key.0))),
+                    };
+                    entry.failure.record(&r);
+                    r
+                }
+            };
+            slot.size.store(entry.window.size(), Ordering::Relaxed);
             if let Err(e) = result {
+                if matches!(e, Error::Deadline { .. }) {
+                    bump(&self.inner.counters.deadlines_hit, 1);
+                }
                 // Keep whatever pages did arrive (extend commits page by page).
                 entry.snapshot = None;
                 // While Woodpecker is down, what is held is still true as of
-                // `fetched_at`: serve it and say why it is old.
-                if !(had_data && entry.repo.is_some() && e.is_transient()) {
+                // `fetched_at`: serve it and say why it is old. A server that
+                // stops paging gives all it will ever give.
+                let serve = entry.repo.is_some()
+                    && !entry.window.is_empty()
+                    && (matches!(e, Error::Paging { .. }) || (had_data && e.is_transient()));
+                if !serve {
                     return Err(e);
                 }
                 stale = Some(e);
             }
         }
-        self.evict(&key);
+        self.evict();
 
         let Entry {
             repo,
@@ -292,39 +422,47 @@ impl PipelineCache {
             .get_or_insert_with(|| Arc::from(window.pipelines.as_slice()))
             .clone();
         let capped = !window.complete
+            && !window.truncated
             && window.floor.is_some_and(|f| f.created < floor_limit)
             && !(need.covered)(&window.pipelines);
         if capped {
             tracing::debug!(repo = %key.0, since = need.since, "history capped at max lookback");
         }
-        Ok(RepoHistory {
+        let history = RepoHistory {
             repo: repo.clone().expect("resolved above"),
             pipelines,
             capped,
             complete: window.complete,
+            truncated: window.truncated,
             fetched_at: *fetched_at,
             stale,
-        })
+        };
+        *slot.served.lock().unwrap() = Some(RepoHistory {
+            stale: None,
+            ..history.clone()
+        });
+        Ok(history)
     }
 
     async fn fetch(
         &self,
         entry: &mut Entry,
         key: &Key,
-        events: &[Event],
+        need: &HistoryNeed<'_>,
         fresh: bool,
         wants_more: &(dyn Fn(&Window) -> bool + Send + Sync),
     ) -> Result<(), Error> {
         let cfg = &self.inner.cfg;
+        let events = need.events;
         let repo = match &entry.repo {
             Some(r) => r.clone(),
             None => {
-                let r = self.resolve(&key.0).await?;
+                let r = self.resolve(&key.0, need.deadline).await?;
                 entry.repo = Some(r.clone());
                 r
             }
         };
-        let client = &self.inner.client;
+        let client = self.inner.client.with_deadline(need.deadline);
         let fetch = |page: u32, after: Option<i64>| {
             let q = PageQuery {
                 page,
@@ -332,11 +470,17 @@ impl PipelineCache {
                 after,
                 before: None,
             };
-            let repo = repo.clone();
+            let (client, repo) = (client.clone(), repo.clone());
             async move { client.pipelines_page(&repo, &q).await }
+        };
+        let stuck = |detail: String| Error::Paging {
+            repo: repo.full_name.clone(),
+            detail,
         };
         let started_at = now_unix();
         let mut changed = false;
+        let mut refreshed = fresh;
+        let mut outcome = Ok(());
         if !fresh {
             if let Some(plan) = entry.window.plan_refresh(
                 started_at,
@@ -344,40 +488,96 @@ impl PipelineCache {
                 cfg.after_margin_secs,
             ) {
                 let before = (entry.window.top, entry.window.pipelines.len());
-                entry.window.refresh(plan, events, fetch).await?;
+                match entry
+                    .window
+                    .refresh(plan, events, cfg.max_rows_per_repo, fetch)
+                    .await
+                {
+                    Ok(_) => refreshed = true,
+                    Err(PassError::Fetch(e)) => return Err(e),
+                    Err(PassError::Stuck(detail)) => outcome = Err(stuck(detail)),
+                }
                 changed |= before != (entry.window.top, entry.window.pipelines.len());
+            } else {
+                refreshed = true;
             }
         }
-        let before = entry.window.pipelines.len();
-        let res = entry.window.extend(events, fetch, wants_more).await;
-        changed |= before != entry.window.pipelines.len();
+        if outcome.is_ok() {
+            let before = entry.window.pipelines.len();
+            let res = entry
+                .window
+                .extend(events, cfg.max_rows_per_repo, fetch, wants_more)
+                .await;
+            changed |= before != entry.window.pipelines.len();
+            match res {
+                Ok(_) => {}
+                Err(PassError::Fetch(e)) => outcome = Err(e),
+                // What was read is a true, contiguous, newest part of the
+                // history: keep it as refreshed.
+                Err(PassError::Stuck(detail)) => outcome = Err(stuck(detail)),
+            }
+        }
         if changed {
             entry.snapshot = None;
         }
-        res?;
-        if !fresh {
+        let stuck_only = matches!(outcome, Err(Error::Paging { .. }));
+        if !fresh && refreshed && (outcome.is_ok() || stuck_only) {
             entry.refreshed = Some(Instant::now());
             entry.fetched_at = started_at;
         }
-        Ok(())
+        outcome
     }
 
     /// Histories of several repos, at most `concurrency` at a time, in the
-    /// order given. One repo's error does not affect the others.
-    pub async fn histories(
-        &self,
-        repos: &[String],
-        need: &HistoryNeed<'_>,
-    ) -> Vec<(String, Result<RepoHistory, Error>)> {
-        // Owned names keep the future `Send` for async-trait callers
-        // (borrowed ones trip rustc's higher-ranked lifetime check).
-        let fetches = repos.iter().cloned().map(|r| async move {
-            let h = self.history(&r, need).await;
-            (r, h)
+    /// order given. One repo's error does not affect the others. Every
+    /// repo asked for stays held until all are answered.
+    pub async fn histories(&self, repos: &[String], need: &HistoryNeed<'_>) -> Histories {
+        let keys: Vec<Result<Key, Error>> = repos
+            .iter()
+            .map(|r| {
+                check_repo_name(r.trim())?;
+                Ok(key_for(r, need.events))
+            })
+            .collect();
+        let valid: Vec<&Key> = keys.iter().filter_map(|k| k.as_ref().ok()).collect();
+        let pins = self.pin(&valid);
+        // Owned keys and slots keep the future `Send` for async-trait
+        // callers (borrowed ones trip rustc's higher-ranked lifetime check).
+        let mut slots = pins.0.iter().cloned();
+        let jobs: Vec<(String, Result<Job, Error>)> = repos
+            .iter()
+            .zip(keys)
+            .map(|(name, key)| {
+                let job = key.map(|k| (k, slots.next().expect("one slot per valid key")));
+                (name.clone(), job)
+            })
+            .collect();
+        let fetches = jobs.into_iter().map(|(name, job)| async move {
+            let h = match job {
+                Ok((key, slot)) => self.history_of(&key, &slot, need).await,
+                Err(e) => Err(e),
+            };
+            (name, h)
         });
-        futures::stream::iter(fetches)
+        let answered = futures::stream::iter(fetches)
             .buffered(self.inner.cfg.concurrency.max(1))
             .collect()
-            .await
+            .await;
+        let held = self.held_pipelines();
+        let bound = self.inner.cfg.max_pipelines;
+        let over_bound = (held > bound).then(|| {
+            bump(&self.inner.counters.over_bound, 1);
+            tracing::info!(
+                held,
+                bound,
+                "pipeline cache above its bound: every repo held is in use"
+            );
+            (held, bound)
+        });
+        drop(pins);
+        Histories {
+            repos: answered,
+            over_bound,
+        }
     }
 }

@@ -8,15 +8,16 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
-use tokio::sync::OnceCell;
+use tokio::time::Instant as TokioInstant;
 
 use super::config::{ClientConfig, Token};
 use super::counters::{bump, AtomicCounters, Counters};
-use super::error::{scrub, snippet, Error};
+use super::deadline::{Deadline, RecentFailure};
+use super::error::{body_kind, json_problem, scrub, Error};
 use super::model::{Repo, WirePipeline, WireRepo, WireUser, WireVersion};
 use super::retry::{parse_retry_after, Backoff};
 use super::version::ServerVersion;
-use crate::domain::{Event, Pipeline};
+use crate::domain::{check_repo_name, Event, Pipeline};
 
 /// Woodpecker's hard maximum (and default) page size.
 pub const PER_PAGE: usize = 50;
@@ -51,10 +52,12 @@ impl PipelinePage {
 }
 
 /// A cheap-to-clone handle; all clones share one connection pool, one
-/// remembered server version and one set of counters.
+/// remembered server version and one set of counters. A clone made with
+/// [`WoodpeckerClient::with_deadline`] cuts its requests to that deadline.
 #[derive(Clone)]
 pub struct WoodpeckerClient {
     inner: Arc<Inner>,
+    deadline: Deadline,
 }
 
 struct Inner {
@@ -68,7 +71,10 @@ struct Inner {
     max_retries: u32,
     backoff: Backoff,
     max_body: usize,
-    version: OnceCell<ServerVersion>,
+    version: std::sync::OnceLock<ServerVersion>,
+    /// Held while `/version` is being read; remembers its last failure.
+    version_read: tokio::sync::Mutex<RecentFailure>,
+    failure_backoff: Duration,
     counters: Arc<AtomicCounters>,
 }
 
@@ -120,12 +126,40 @@ fn validate_base(raw: &str) -> Result<(String, String), Error> {
     Ok((base, host_port))
 }
 
-/// For error messages about an invalid URL: never echo credentials.
+/// For error messages about an invalid URL: never echo credentials. The
+/// whole user-info part goes (a password may itself hold `@`), and so does
+/// every query value (`?access_token=…`).
 fn redact_userinfo(raw: &str) -> String {
-    match (raw.find("://"), raw.find('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}://[redacted]@{}", &raw[..s], &raw[at + 1..]),
-        _ => raw.to_string(),
-    }
+    let (scheme, rest) = match raw.find("://") {
+        Some(s) => (&raw[..s + 3], &raw[s + 3..]),
+        None => ("", raw),
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let (authority, tail) = rest.split_at(authority_end);
+    let authority = match authority.rfind('@') {
+        Some(at) => format!("[redacted]@{}", &authority[at + 1..]),
+        None => authority.to_string(),
+    };
+    let tail = match tail.split_once('?') {
+        None => tail.to_string(),
+        Some((path, query)) => {
+            let (query, fragment) = query.split_once('#').unwrap_or((query, ""));
+            let pairs: Vec<String> = query
+                .split('&')
+                .map(|kv| match kv.split_once('=') {
+                    Some((k, _)) => format!("{k}=[redacted]"),
+                    None => kv.to_string(),
+                })
+                .collect();
+            let fragment = if fragment.is_empty() {
+                ""
+            } else {
+                "#[redacted]"
+            };
+            format!("{path}?{}{fragment}", pairs.join("&"))
+        }
+    };
+    format!("{scheme}{authority}{tail}")
 }
 
 /// Percent-encodes one path segment.
@@ -183,7 +217,10 @@ impl WoodpeckerClient {
             .timeout(cfg.timeout)
             .connect_timeout(cfg.connect_timeout.min(cfg.timeout))
             .user_agent(cfg.user_agent.clone())
-            .pool_idle_timeout(Duration::from_secs(90))
+            // Idle sockets are bounded so that hundreds of data sources do
+            // not exhaust the process's open files.
+            .pool_idle_timeout(Duration::from_secs(30))
+            .pool_max_idle_per_host(cfg.max_idle_connections)
             .danger_accept_invalid_certs(cfg.tls_skip_verify)
             // Redirects could leak the Authorization header to another host
             // and usually mean a login page: treat them as not-Woodpecker.
@@ -207,10 +244,26 @@ impl WoodpeckerClient {
                     max_wait: cfg.retry_max_wait,
                 },
                 max_body: cfg.max_body_bytes,
-                version: OnceCell::new(),
+                version: std::sync::OnceLock::new(),
+                version_read: tokio::sync::Mutex::new(RecentFailure::default()),
+                failure_backoff: cfg.failure_backoff,
                 counters: Arc::new(AtomicCounters::default()),
             }),
+            deadline: Deadline::NONE,
         })
+    }
+
+    /// The same client, with every request cut to `deadline`.
+    pub fn with_deadline(&self, deadline: Deadline) -> WoodpeckerClient {
+        WoodpeckerClient {
+            inner: self.inner.clone(),
+            deadline,
+        }
+    }
+
+    /// How long a failure of shared work is reused before it is tried again.
+    pub(crate) fn failure_backoff(&self) -> Duration {
+        self.inner.failure_backoff
     }
 
     /// The normalised server root (no trailing slash).
@@ -231,19 +284,32 @@ impl WoodpeckerClient {
         format!("{}/repos/{}/pipeline/{}", self.inner.base, repo.id, number)
     }
 
-    /// `GET /version`, read once per client and remembered (failures are
-    /// not remembered).
+    /// `GET /version`, read once per client and remembered. Callers that
+    /// wait on a read that fails share its failure, and for the backoff
+    /// after it.
     pub async fn version(&self) -> Result<ServerVersion, Error> {
-        self.inner
-            .version
-            .get_or_try_init(|| async {
-                let v: WireVersion = self.get_json("/version", &[], On404::Endpoint).await?;
-                let v = ServerVersion::parse(&v.version);
-                tracing::debug!(version = %v, "woodpecker server version");
-                Ok(v)
-            })
+        if let Some(v) = self.inner.version.get() {
+            return Ok(v.clone());
+        }
+        let arrived = TokioInstant::now();
+        let mut last = match self.deadline.run(self.inner.version_read.lock()).await {
+            Some(guard) => guard,
+            None => return Err(self.deadline.exceeded("GET /version")),
+        };
+        if let Some(v) = self.inner.version.get() {
+            return Ok(v.clone());
+        }
+        if let Some(e) = last.shared(arrived, self.inner.failure_backoff) {
+            return Err(e);
+        }
+        let result = self
+            .get_json::<WireVersion>("/version", &[], On404::Endpoint)
             .await
-            .cloned()
+            .map(|v| ServerVersion::parse(&v.version));
+        last.record(&result);
+        let v = result?;
+        tracing::debug!(version = %v, "woodpecker server version");
+        Ok(self.inner.version.get_or_init(|| v).clone())
     }
 
     /// `GET /healthz`: Ok when the server says its database is reachable.
@@ -271,12 +337,8 @@ impl WoodpeckerClient {
     /// `GET /api/repos/lookup/{owner}/{name}` (case-insensitive on the server,
     /// multi-segment names allowed).
     pub async fn lookup_repo(&self, full_name: &str) -> Result<Repo, Error> {
-        let name = full_name.trim().trim_matches('/');
-        if name.is_empty() || !name.contains('/') {
-            return Err(Error::RepoNotFound {
-                repo: full_name.to_string(),
-            });
-        }
+        let name = full_name.trim();
+        check_repo_name(name)?;
         let path: Vec<String> = name.split('/').map(encode_segment).collect();
         let rel = format!("/api/repos/lookup/{}", path.join("/"));
         let repo: WireRepo = self.get_json(&rel, &[], On404::Repo(name)).await?;
@@ -313,13 +375,20 @@ impl WoodpeckerClient {
         bump(&c.pages, 1);
         bump(&c.pipelines_parsed, rows.len() as u64);
         let n = rows.len();
-        Ok(PipelinePage {
-            pipelines: rows
-                .into_iter()
-                .filter_map(WirePipeline::into_domain)
-                .collect(),
-            rows: n,
-        })
+        let pipelines: Vec<Pipeline> = rows
+            .into_iter()
+            .filter_map(WirePipeline::into_domain)
+            .collect();
+        // Woodpecker always lists `number DESC`; any other order would make
+        // the window logic read the wrong end of the history.
+        if let Some(w) = pipelines.windows(2).find(|w| w[0].number <= w[1].number) {
+            return Err(Error::OutOfOrder {
+                repo: repo.full_name.clone(),
+                endpoint: endpoint_name(&rel, &query),
+                detail: format!("pipeline {} came before {}", w[0].number, w[1].number),
+            });
+        }
+        Ok(PipelinePage { pipelines, rows: n })
     }
 
     async fn get_json<T: DeserializeOwned>(
@@ -330,18 +399,16 @@ impl WoodpeckerClient {
     ) -> Result<T, Error> {
         let body = self.get_bytes(rel, query, on404).await?;
         let endpoint = endpoint_name(rel, query);
-        let secret = self.inner.token.as_ref().map(|t| t.expose());
-        let first = body.iter().find(|b| !b.is_ascii_whitespace()).copied();
-        if !matches!(first, Some(b'{') | Some(b'[')) {
+        let found = body_kind(&body);
+        if found != "JSON" {
             return Err(Error::NotWoodpecker {
                 endpoint,
-                snippet: snippet(&body, secret),
+                found: found.to_string(),
             });
         }
         serde_json::from_slice(&body).map_err(|e| Error::Malformed {
             endpoint,
-            detail: scrub(&e.to_string(), secret),
-            snippet: snippet(&body, secret),
+            detail: json_problem(&e),
         })
     }
 
@@ -365,8 +432,21 @@ impl WoodpeckerClient {
         let endpoint = endpoint_name(rel, query);
         let mut retry = 0u32;
         loop {
-            match self.attempt(&url, &endpoint, on404, retry + 1).await {
+            // The attempt gets the request timeout or the time left,
+            // whichever is shorter; none starts once the deadline passed.
+            let timeout = match self.deadline.remaining() {
+                Some(left) if left.is_zero() => return Err(self.deadline.exceeded(&endpoint)),
+                Some(left) => left.min(self.inner.timeout),
+                None => self.inner.timeout,
+            };
+            let outcome = self
+                .attempt(&url, &endpoint, on404, retry + 1, timeout)
+                .await;
+            match outcome {
                 Attempt::Done(b) => return Ok(b),
+                Attempt::Fail(Error::Timeout { .. }) if timeout < self.inner.timeout => {
+                    return Err(self.deadline.exceeded(&endpoint))
+                }
                 Attempt::Fail(e) => return Err(e),
                 Attempt::Retry { err, floor } => {
                     if retry >= self.inner.max_retries {
@@ -374,6 +454,10 @@ impl WoodpeckerClient {
                     }
                     retry += 1;
                     let wait = self.inner.backoff.delay(retry, floor);
+                    if self.deadline.remaining().is_some_and(|left| left <= wait) {
+                        // Waiting would only reach the deadline.
+                        return Err(err);
+                    }
                     tracing::warn!(
                         endpoint = %endpoint,
                         retry,
@@ -388,14 +472,21 @@ impl WoodpeckerClient {
         }
     }
 
-    async fn attempt(&self, url: &Url, endpoint: &str, on404: On404<'_>, attempt: u32) -> Attempt {
+    async fn attempt(
+        &self,
+        url: &Url,
+        endpoint: &str,
+        on404: On404<'_>,
+        attempt: u32,
+        timeout: Duration,
+    ) -> Attempt {
         let inner = &*self.inner;
-        let secret = inner.token.as_ref().map(|t| t.expose());
         bump(&inner.counters.requests, 1);
         let started = Instant::now();
         let mut req = inner
             .http
             .get(url.clone())
+            .timeout(timeout)
             .header(ACCEPT, "application/json");
         if let Some(auth) = &inner.auth {
             req = req.header(AUTHORIZATION, auth.clone());
@@ -458,16 +549,19 @@ impl WoodpeckerClient {
                 floor: None,
             },
             s if s.is_redirection() => {
-                let to = resp
+                // The host only: a redirect's path and query can carry
+                // session ids or a user's name.
+                let host = resp
                     .headers()
                     .get(reqwest::header::LOCATION)
                     .and_then(|v| v.to_str().ok())
-                    .unwrap_or("");
+                    .and_then(|to| url.join(to).ok())
+                    .and_then(|to| to.host_str().map(str::to_string));
                 Attempt::Fail(Error::NotWoodpecker {
-                    snippet: snippet(
-                        format!("HTTP {} redirect to {to}", s.as_u16()).as_bytes(),
-                        secret,
-                    ),
+                    found: match host {
+                        Some(h) => format!("an HTTP {} redirect to {h}", s.as_u16()),
+                        None => format!("an HTTP {} redirect", s.as_u16()),
+                    },
                     endpoint,
                 })
             }
@@ -479,7 +573,7 @@ impl WoodpeckerClient {
                 Attempt::Fail(Error::Rejected {
                     status: s.as_u16(),
                     endpoint,
-                    snippet: snippet(&body, secret),
+                    found: body_kind(&body),
                 })
             }
         }

@@ -69,6 +69,11 @@ pub struct ClientConfig {
     /// Accept invalid TLS certificates (self-signed servers). Off by default.
     pub tls_skip_verify: bool,
     pub user_agent: String,
+    /// How long a failed refresh, repo list or version read is shared with
+    /// the callers that come next, before Woodpecker is asked again.
+    pub failure_backoff: Duration,
+    /// Idle connections kept open to the server.
+    pub max_idle_connections: usize,
 }
 
 impl ClientConfig {
@@ -94,6 +99,8 @@ impl Default for ClientConfig {
             max_body_bytes: 32 * 1024 * 1024,
             tls_skip_verify: false,
             user_agent: concat!("woodpecker-dora/", env!("CARGO_PKG_VERSION")).to_string(),
+            failure_backoff: Duration::from_secs(10),
+            max_idle_connections: 8,
         }
     }
 }
@@ -102,8 +109,12 @@ impl Default for ClientConfig {
 #[derive(Clone, Debug)]
 pub struct CacheConfig {
     /// Pipelines held across all repos before least recently used repos are
-    /// evicted. A single repo larger than this is kept (it is in use).
+    /// evicted. Repos that queries being answered still need are kept, so
+    /// the bound is soft while one query needs more than it.
     pub max_pipelines: usize,
+    /// Server rows read for one repo (any event) before paging stops; a
+    /// guard against servers whose pages never end.
+    pub max_rows_per_repo: usize,
     /// Repos fetched at once by [`super::PipelineCache::histories`], and
     /// repo fetches in flight across the whole cache.
     pub concurrency: usize,
@@ -129,6 +140,7 @@ impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
             max_pipelines: 200_000,
+            max_rows_per_repo: 500_000,
             concurrency: 8,
             max_lookback_secs: 90 * 86_400,
             fresh_for: Duration::ZERO,

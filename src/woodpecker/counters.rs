@@ -22,6 +22,14 @@ pub struct Counters {
     pub shared_fetches: u64,
     /// Repos evicted to stay under `max_pipelines`.
     pub evictions: u64,
+    /// `history` calls answered with the failure of a refresh they waited
+    /// on, or of one that failed within the backoff.
+    pub shared_failures: u64,
+    /// `history` calls that found the cache above `max_pipelines` with
+    /// nothing left to evict (every repo held is in use).
+    pub over_bound: u64,
+    /// Queries whose deadline passed before every repo was refreshed.
+    pub deadlines_hit: u64,
 }
 
 #[derive(Default, Debug)]
@@ -34,6 +42,9 @@ pub(crate) struct AtomicCounters {
     pub cache_misses: AtomicU64,
     pub shared_fetches: AtomicU64,
     pub evictions: AtomicU64,
+    pub shared_failures: AtomicU64,
+    pub over_bound: AtomicU64,
+    pub deadlines_hit: AtomicU64,
 }
 
 pub(crate) fn bump(c: &AtomicU64, n: u64) {
@@ -52,6 +63,9 @@ impl AtomicCounters {
             cache_misses: g(&self.cache_misses),
             shared_fetches: g(&self.shared_fetches),
             evictions: g(&self.evictions),
+            shared_failures: g(&self.shared_failures),
+            over_bound: g(&self.over_bound),
+            deadlines_hit: g(&self.deadlines_hit),
         }
     }
 }

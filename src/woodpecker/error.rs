@@ -1,7 +1,7 @@
 //! Errors a user can act on. Every `Display` is one sentence that says what
 //! went wrong and what to check. No message ever contains the API token:
 //! requests carry it only in a sensitive header, URLs are built without
-//! credentials, and response snippets are scrubbed before they are stored.
+//! credentials, and response bodies are described, never quoted.
 
 use std::fmt;
 use std::time::Duration;
@@ -61,22 +61,34 @@ pub enum Error {
         attempts: u32,
     },
 
-    #[error("Woodpecker rejected {endpoint} with HTTP {status}: {snippet:?}")]
+    #[error("Woodpecker rejected {endpoint} with HTTP {status} (the answer was {found}); check the URL and the token's permissions")]
     Rejected {
         status: u16,
         endpoint: String,
-        snippet: String,
+        found: &'static str,
     },
 
-    #[error("{endpoint} did not return Woodpecker JSON (starts with {snippet:?}); check that the URL points at the Woodpecker server and not at a proxy or login page")]
-    NotWoodpecker { endpoint: String, snippet: String },
+    #[error("{endpoint} did not return Woodpecker JSON (it returned {found}); check that the URL points at the Woodpecker server and not at a proxy or login page")]
+    NotWoodpecker { endpoint: String, found: String },
 
-    #[error("{endpoint} returned JSON that could not be read ({detail}; starts with {snippet:?}); the response may be cut off or from an unsupported Woodpecker version")]
-    Malformed {
+    #[error("{endpoint} returned JSON that could not be read ({detail}); the response may be cut off or from an unsupported Woodpecker version")]
+    Malformed { endpoint: String, detail: String },
+
+    #[error("repository {repo:?} was listed out of order by {endpoint} ({detail}); Woodpecker lists pipelines newest first, so a proxy or server in between is reordering them")]
+    OutOfOrder {
+        repo: String,
         endpoint: String,
         detail: String,
-        snippet: String,
     },
+
+    #[error("Woodpecker's pipeline list for {repo:?} does not page properly ({detail}); reading stopped, so older history is missing: check any proxy in front of Woodpecker")]
+    Paging { repo: String, detail: String },
+
+    #[error("{0}")]
+    BadRepoName(#[from] crate::domain::RepoNameError),
+
+    #[error("the query's time limit of {}s ran out before {endpoint} could be read; Woodpecker is slow to answer: raise the query time limit or try again", .limit.as_secs())]
+    Deadline { endpoint: String, limit: Duration },
 
     #[error("the connection closed while reading {endpoint} ({detail}); a proxy or the server dropped the response")]
     Interrupted { endpoint: String, detail: String },
@@ -96,10 +108,13 @@ fn unauthorized_msg(token_configured: bool, endpoint: &str) -> String {
 impl Error {
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidUrl { .. } | Error::InvalidToken => ErrorKind::Config,
-            Error::Unreachable { .. } | Error::Tls { .. } | Error::Timeout { .. } => {
-                ErrorKind::Network
+            Error::InvalidUrl { .. } | Error::InvalidToken | Error::BadRepoName(_) => {
+                ErrorKind::Config
             }
+            Error::Unreachable { .. }
+            | Error::Tls { .. }
+            | Error::Timeout { .. }
+            | Error::Deadline { .. } => ErrorKind::Network,
             Error::Interrupted { .. } => ErrorKind::Network,
             Error::Unauthorized { .. } | Error::Forbidden { .. } => ErrorKind::Auth,
             Error::RepoNotFound { .. } | Error::NotFound { .. } => ErrorKind::NotFound,
@@ -107,8 +122,18 @@ impl Error {
             Error::Rejected { .. }
             | Error::NotWoodpecker { .. }
             | Error::Malformed { .. }
+            | Error::OutOfOrder { .. }
+            | Error::Paging { .. }
             | Error::TooLarge { .. } => ErrorKind::BadResponse,
         }
+    }
+
+    /// True when what the cache already holds for a repo is still worth
+    /// serving (with a notice) after this error: a passing outage, or a
+    /// server that stopped paging, as opposed to a deleted repo or a
+    /// revoked token.
+    pub fn keeps_held_data(&self) -> bool {
+        self.is_transient() || matches!(self, Error::Paging { .. })
     }
 
     /// True for errors that another attempt might not repeat.
@@ -117,6 +142,7 @@ impl Error {
             self,
             Error::Unreachable { .. }
                 | Error::Timeout { .. }
+                | Error::Deadline { .. }
                 | Error::Interrupted { .. }
                 | Error::RateLimited { .. }
                 | Error::Server { .. }
@@ -137,37 +163,39 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// Maximum characters of a response body quoted in an error.
-pub(crate) const SNIPPET_CHARS: usize = 120;
-
-/// The first bytes of a body, printable and single-line, with `secret`
-/// (the token, if any) replaced. Safe to put in an error message.
-pub(crate) fn snippet(body: &[u8], secret: Option<&str>) -> String {
-    let head = &body[..body.len().min(SNIPPET_CHARS * 4)];
-    let text = String::from_utf8_lossy(head);
-    let text = match secret {
-        Some(s) if !s.is_empty() => text.replace(s, "[redacted]"),
-        _ => text.into_owned(),
-    };
-    let mut out = String::new();
-    let mut last_space = false;
-    for c in text.chars() {
-        if out.chars().count() >= SNIPPET_CHARS {
-            out.push('…');
-            break;
+/// What kind of thing a body is, without quoting it: an upstream body can
+/// hold personal data (a login page's user name, an API's e-mail
+/// addresses), and errors are shown to every viewer of a panel.
+pub(crate) fn body_kind(body: &[u8]) -> &'static str {
+    let head: Vec<u8> = body
+        .iter()
+        .skip_while(|b| b.is_ascii_whitespace())
+        .take(64)
+        .map(u8::to_ascii_lowercase)
+        .collect();
+    match head.first() {
+        None => "an empty body",
+        Some(b'<') if head.starts_with(b"<!doctype html") || head.starts_with(b"<html") => {
+            "an HTML page"
         }
-        let c = if c.is_control() || c.is_whitespace() {
-            ' '
-        } else {
-            c
-        };
-        if c == ' ' && last_space {
-            continue;
-        }
-        last_space = c == ' ';
-        out.push(c);
+        Some(b'<') => "XML or HTML",
+        Some(b'{' | b'[') => "JSON",
+        Some(_) if std::str::from_utf8(body).is_ok() => "plain text",
+        Some(_) => "binary data",
     }
-    out.trim().to_string()
+}
+
+/// Where and how JSON failed to parse, without serde's quote of the value
+/// it choked on.
+pub(crate) fn json_problem(e: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let at = format!("line {}, column {}", e.line(), e.column());
+    match e.classify() {
+        Category::Eof => format!("it ends early, at {at}"),
+        Category::Syntax => format!("it is not valid JSON at {at}"),
+        Category::Data => format!("a field has an unexpected type or value at {at}"),
+        Category::Io => "it could not be read".to_string(),
+    }
 }
 
 /// Removes `secret` from a free-form detail string (for example a reqwest
@@ -184,12 +212,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn snippet_is_short_single_line_and_scrubbed() {
-        let body = b"<html>\n  <body>secret-123 Login required</body></html>";
-        let s = snippet(body, Some("secret-123"));
-        assert_eq!(s, "<html> <body>[redacted] Login required</body></html>");
-        let long = vec![b'a'; 10_000];
-        assert!(snippet(&long, None).chars().count() <= SNIPPET_CHARS + 1);
+    fn bodies_are_described_never_quoted() {
+        assert_eq!(
+            body_kind(b"\n <!DOCTYPE html><p>alice@example.com</p>"),
+            "an HTML page"
+        );
+        assert_eq!(body_kind(b"  "), "an empty body");
+        assert_eq!(body_kind(b"[{\"login\":\"alice\"}]"), "JSON");
+        assert_eq!(body_kind(b"User alice not authorized"), "plain text");
+        let e = serde_json::from_slice::<Vec<u64>>(br#"["alice@example.com"]"#).unwrap_err();
+        let p = json_problem(&e);
+        assert!(!p.contains("alice"), "{p}");
+        assert!(p.contains("unexpected type"), "{p}");
     }
 
     #[test]

@@ -12,6 +12,11 @@
 //! shift can only repeat rows, never skip them. Deletions could make a page
 //! start past the floor; `extend` checks that its first page overlaps the
 //! window and steps back a page when it does not.
+//!
+//! A server that does not page (a proxy that drops `?page=`, a server whose
+//! history never ends) must not cost a request per page forever: a full
+//! page that adds nothing is reported as [`PassError::Stuck`], and a window
+//! stops growing at `max_rows` (it is then `truncated`).
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
@@ -20,8 +25,20 @@ use super::client::{PipelinePage, PER_PAGE};
 use super::error::Error;
 use crate::domain::{Event, Pipeline};
 
-/// Safety net against a misbehaving server that never returns a short page.
-const MAX_PAGES_PER_PASS: u32 = 100_000;
+/// Why a paging pass stopped early.
+#[derive(Debug)]
+pub(crate) enum PassError {
+    /// A request failed.
+    Fetch(Error),
+    /// The server's pages make no progress; what it does, in words.
+    Stuck(String),
+}
+
+impl From<Error> for PassError {
+    fn from(e: Error) -> Self {
+        PassError::Fetch(e)
+    }
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct RowMark {
@@ -50,6 +67,8 @@ pub(crate) struct Window {
     pub rows: usize,
     /// The oldest pipeline of the repo has been seen.
     pub complete: bool,
+    /// Paging stopped at the row bound before the oldest pipeline.
+    pub truncated: bool,
 }
 
 /// What a refresh pass needs to know.
@@ -101,8 +120,9 @@ impl Window {
         &mut self,
         plan: RefreshPlan,
         events: &[Event],
+        max_rows: usize,
         mut fetch: F,
-    ) -> Result<u32, Error>
+    ) -> Result<u32, PassError>
     where
         F: FnMut(u32, Option<i64>) -> Fut,
         Fut: Future<Output = Result<PipelinePage, Error>>,
@@ -116,8 +136,14 @@ impl Window {
         let mut still_unfinished: BTreeMap<u64, i64> = BTreeMap::new();
         let mut rechecked: HashSet<u64> = HashSet::new();
         let mut page_no = 1u32;
+        let mut lowest = u64::MAX;
         loop {
             let page = fetch(page_no, plan.after).await?;
+            let full = page.rows >= PER_PAGE;
+            // Progress: the page reaches further down than any before it.
+            let page_low = page.pipelines.last().map_or(u64::MAX, |p| p.number);
+            let progressed = page_low < lowest;
+            lowest = lowest.min(page_low);
             let mut reached_stop = false;
             for p in page.pipelines {
                 if p.number <= plan.stop.number {
@@ -143,8 +169,18 @@ impl Window {
                     still_unfinished.insert(p.number, p.created);
                 }
             }
-            if reached_stop || page.rows < PER_PAGE || page_no >= MAX_PAGES_PER_PASS {
+            if reached_stop || !full {
                 break;
+            }
+            if !progressed {
+                return Err(PassError::Stuck(format!(
+                    "page {page_no} repeated pipelines already read instead of older ones, as if the page parameter were ignored"
+                )));
+            }
+            if self.rows + seen_new.len() > max_rows {
+                return Err(PassError::Stuck(format!(
+                    "a refresh kept finding new pipelines past {max_rows}, the most one repo may hold"
+                )));
             }
             page_no += 1;
         }
@@ -161,16 +197,17 @@ impl Window {
         Ok(page_no)
     }
 
-    /// Pages older pipelines while `need(self)` says so and history is not
-    /// exhausted. Progress is kept page by page (each page leaves the window
-    /// contiguous), so a failure half-way loses nothing. Returns pages
-    /// fetched.
+    /// Pages older pipelines while `need(self)` says so, history is not
+    /// exhausted and the window holds fewer than `max_rows` rows. Progress
+    /// is kept page by page (each page leaves the window contiguous), so a
+    /// failure half-way loses nothing. Returns pages fetched.
     pub async fn extend<F, Fut, N>(
         &mut self,
         events: &[Event],
+        max_rows: usize,
         mut fetch: F,
         mut need: N,
-    ) -> Result<u32, Error>
+    ) -> Result<u32, PassError>
     where
         F: FnMut(u32, Option<i64>) -> Fut,
         Fut: Future<Output = Result<PipelinePage, Error>>,
@@ -185,7 +222,14 @@ impl Window {
             ((self.rows - 1) / PER_PAGE) as u32 + 1
         };
         let mut verified = self.floor.is_none();
-        while !self.complete && need(self) && fetched < MAX_PAGES_PER_PASS {
+        // A resumed pass starts on the page holding the floor, which may add
+        // nothing; every later full page must add something.
+        let mut may_repeat = self.floor.is_some();
+        while !self.complete && need(self) {
+            if self.rows >= max_rows {
+                self.truncated = true;
+                break;
+            }
             let page = fetch(page_no, None).await?;
             fetched += 1;
             if !verified {
@@ -198,6 +242,7 @@ impl Window {
                 }
                 verified = true;
             }
+            let rows_before = self.rows;
             for p in page.pipelines {
                 if self.floor.is_some_and(|f| p.number >= f.number) {
                     continue; // already in the window
@@ -220,6 +265,12 @@ impl Window {
                 self.complete = true;
                 break;
             }
+            if self.rows == rows_before && !may_repeat {
+                return Err(PassError::Stuck(format!(
+                    "page {page_no} repeated pipelines already read instead of older ones, as if the page parameter were ignored"
+                )));
+            }
+            may_repeat = false;
             page_no += 1;
         }
         Ok(fetched)
@@ -291,6 +342,7 @@ mod tests {
         let pages = w
             .extend(
                 &[],
+                usize::MAX,
                 |page, after| {
                     calls += 1;
                     if calls == 2 {
@@ -315,7 +367,9 @@ mod tests {
         assert_eq!(numbers, (1..=120).rev().collect::<Vec<_>>());
         // A refresh then picks up exactly the 7 new ones.
         let plan = w.plan_refresh(0, 1, 0).unwrap();
-        w.refresh(plan, &[], mem.fetcher()).await.unwrap();
+        w.refresh(plan, &[], usize::MAX, mem.fetcher())
+            .await
+            .unwrap();
         assert_eq!(w.pipelines.len(), 127);
         assert_eq!(w.rows, 127);
     }
@@ -325,7 +379,7 @@ mod tests {
         let mem = Mem::new(300);
         let mut w = Window::default();
         // Stop after 2 pages.
-        w.extend(&[], mem.fetcher(), |w| w.rows < 100)
+        w.extend(&[], usize::MAX, mem.fetcher(), |w| w.rows < 100)
             .await
             .unwrap();
         assert_eq!(w.rows, 100);
@@ -334,7 +388,9 @@ mod tests {
             .lock()
             .unwrap()
             .retain(|p| !(250..310).contains(&p.number));
-        w.extend(&[], mem.fetcher(), |_| true).await.unwrap();
+        w.extend(&[], usize::MAX, mem.fetcher(), |_| true)
+            .await
+            .unwrap();
         let numbers: Vec<u64> = w.pipelines.iter().map(|p| p.number).collect();
         let expected: Vec<u64> = (1..=300).rev().collect();
         assert_eq!(numbers, expected, "nothing skipped, nothing doubled");
@@ -345,13 +401,15 @@ mod tests {
         let mem = Mem::new(10);
         mem.0.lock().unwrap()[2] = pl(8, false, Event::Push);
         let mut w = Window::default();
-        w.extend(&[], mem.fetcher(), |_| true).await.unwrap();
+        w.extend(&[], usize::MAX, mem.fetcher(), |_| true)
+            .await
+            .unwrap();
         assert_eq!(w.pipelines.len(), 9);
         assert!(w.unfinished.contains_key(&8));
         let plan = w.plan_refresh(0, i64::MAX / 2, 0).unwrap();
         assert_eq!(plan.stop.number, 8);
         let failed = w
-            .refresh(plan, &[], |_, _| async {
+            .refresh(plan, &[], usize::MAX, |_, _| async {
                 Err(Error::NotFound {
                     endpoint: "x".into(),
                 })
@@ -361,9 +419,67 @@ mod tests {
         assert!(w.unfinished.contains_key(&8));
         mem.0.lock().unwrap()[2] = pl(8, true, Event::Push);
         let plan = w.plan_refresh(0, i64::MAX / 2, 0).unwrap();
-        w.refresh(plan, &[], mem.fetcher()).await.unwrap();
+        w.refresh(plan, &[], usize::MAX, mem.fetcher())
+            .await
+            .unwrap();
         assert_eq!(w.pipelines.len(), 10);
         assert!(w.unfinished.is_empty());
+    }
+
+    #[tokio::test]
+    async fn a_server_that_ignores_the_page_parameter_is_stuck_not_endless() {
+        let mem = Mem::new(500);
+        let calls = std::cell::Cell::new(0);
+        let mut same_page = |_: u32, a: Option<i64>| {
+            calls.set(calls.get() + 1);
+            std::future::ready(Ok(mem.page(1, a)))
+        };
+        let err = w_extend(&mut Window::default(), &mut same_page).await;
+        assert!(matches!(err, Err(PassError::Stuck(ref m)) if m.contains("page 2 repeated")));
+        assert_eq!(
+            calls.get(),
+            2,
+            "stopped at the first page that added nothing"
+        );
+        // A refresh over more than a page of new pipelines stops likewise.
+        let mut w = Window::default();
+        w.extend(&[], usize::MAX, mem.fetcher(), |w| w.rows < 50)
+            .await
+            .unwrap();
+        {
+            let mut all = mem.0.lock().unwrap();
+            for i in (501..=700).rev() {
+                all.insert(0, pl(i, true, Event::Push));
+            }
+        }
+        let plan = w.plan_refresh(0, 1, 0).unwrap();
+        let before = calls.get();
+        let err = w.refresh(plan, &[], usize::MAX, &mut same_page).await;
+        assert!(matches!(err, Err(PassError::Stuck(_))));
+        assert_eq!(calls.get() - before, 2);
+        assert_eq!(w.top.unwrap().number, 500, "nothing committed");
+    }
+
+    async fn w_extend<F, Fut>(w: &mut Window, fetch: F) -> Result<u32, PassError>
+    where
+        F: FnMut(u32, Option<i64>) -> Fut,
+        Fut: Future<Output = Result<PipelinePage, Error>>,
+    {
+        w.extend(&[], usize::MAX, fetch, |_| true).await
+    }
+
+    #[tokio::test]
+    async fn a_window_stops_growing_at_its_row_bound() {
+        let mem = Mem::new(1_000);
+        let mut w = Window::default();
+        let pages = w.extend(&[], 120, mem.fetcher(), |_| true).await.unwrap();
+        assert_eq!(pages, 3);
+        assert!(w.truncated && !w.complete);
+        assert_eq!(w.rows, 150);
+        assert_eq!(
+            w.extend(&[], 120, mem.fetcher(), |_| true).await.unwrap(),
+            0
+        );
     }
 
     #[test]
