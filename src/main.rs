@@ -8,7 +8,7 @@ use woodpecker_dora::plugin::server::{serve, Backend};
 async fn main() {
     let argv: Vec<String> = std::env::args().skip(1).collect();
     if argv.is_empty() {
-        if let Err(e) = serve(Backend::default()).await {
+        if let Err(e) = serve(Backend::from_env()).await {
             eprintln!("woodpecker-dora: {e}");
             std::process::exit(1);
         }

@@ -2,11 +2,17 @@
 //! edits apply without a restart. Grafana bumps `lastUpdatedMS` on every
 //! save; we also compare the settings themselves, so a provisioned
 //! data source edited without a version bump is picked up too.
+//!
+//! Grafana never says that a data source was deleted, so an instance
+//! unused for `idle` is released (with its cache); the next query of that
+//! data source starts it afresh. An instance whose uid now has newer
+//! settings is released at once.
 
 use std::collections::hash_map::DefaultHasher;
 use std::collections::{BTreeMap, HashMap};
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use grafana_plugin_sdk::pluginv2::{DataSourceInstanceSettings, PluginContext};
 
@@ -19,12 +25,53 @@ pub struct Instance {
     pub source: Arc<dyn PipelineSource>,
 }
 
-#[derive(Default)]
+/// How long an unused instance is kept by default: an hour, so dashboards
+/// opened now and then stay warm, while deleted data sources go.
+pub const DEFAULT_IDLE: Duration = Duration::from_secs(3_600);
+
+/// The plugin setting (`[plugin.dorakit-woodpecker-datasource]
+/// instance_idle_seconds` in grafana.ini, which Grafana passes as this
+/// variable) that overrides [`DEFAULT_IDLE`].
+pub const IDLE_ENV: &str = "GF_PLUGIN_INSTANCE_IDLE_SECONDS";
+
 pub struct Instances {
-    live: Mutex<HashMap<String, (u64, Arc<Instance>)>>,
+    live: Mutex<HashMap<String, Live>>,
+    idle: Duration,
+}
+
+struct Live {
+    version: u64,
+    instance: Arc<Instance>,
+    used: Instant,
+}
+
+impl Default for Instances {
+    fn default() -> Self {
+        Instances::with_idle(DEFAULT_IDLE)
+    }
 }
 
 impl Instances {
+    pub fn with_idle(idle: Duration) -> Self {
+        Instances {
+            live: Mutex::default(),
+            idle,
+        }
+    }
+
+    /// Instances released after the idle time `IDLE_ENV` names (seconds),
+    /// else [`DEFAULT_IDLE`]; an unreadable value is logged and ignored.
+    pub fn from_env() -> Self {
+        let idle = match std::env::var(IDLE_ENV) {
+            Err(_) => DEFAULT_IDLE,
+            Ok(v) => v.trim().parse::<u64>().map(Duration::from_secs).unwrap_or_else(|_| {
+                tracing::warn!(value = %v, "{IDLE_ENV} is not a whole number of seconds; using the default");
+                DEFAULT_IDLE
+            }),
+        };
+        Instances::with_idle(idle)
+    }
+
     /// The instance for a request, or a message saying why there is none.
     pub fn get(&self, ctx: Option<&PluginContext>) -> Result<Arc<Instance>, String> {
         let settings = ctx
@@ -32,23 +79,46 @@ impl Instances {
             .ok_or("the request carries no data source settings")?;
         let key = instance_key(settings);
         let version = fingerprint(settings);
-        if let Some((v, inst)) = self.lock().get(&key) {
-            if *v == version {
-                return Ok(inst.clone());
+        {
+            let mut live = self.lock();
+            self.release_idle(&mut live);
+            if let Some(l) = live.get_mut(&key).filter(|l| l.version == version) {
+                l.used = Instant::now();
+                return Ok(l.instance.clone());
             }
         }
-        let inst = Arc::new(self.build(settings)?);
-        self.lock().insert(key, (version, inst.clone()));
-        Ok(inst)
+        let instance = Arc::new(self.build(settings)?);
+        // Replaces (and so releases) an instance of older settings.
+        self.lock().insert(
+            key,
+            Live {
+                version,
+                instance: instance.clone(),
+                used: Instant::now(),
+            },
+        );
+        Ok(instance)
+    }
+
+    fn release_idle(&self, live: &mut HashMap<String, Live>) {
+        live.retain(|key, l| {
+            let keep = l.used.elapsed() < self.idle;
+            if !keep {
+                tracing::debug!(%key, "released an idle data-source instance");
+            }
+            keep
+        });
     }
 
     /// Every live instance with its key (`uid:…`), for metrics.
     pub fn all(&self) -> Vec<(String, Arc<Instance>)> {
-        let mut all: Vec<_> = self
-            .lock()
+        let mut live = self.lock();
+        self.release_idle(&mut live);
+        let mut all: Vec<_> = live
             .iter()
-            .map(|(k, (_, inst))| (k.clone(), inst.clone()))
+            .map(|(k, l)| (k.clone(), l.instance.clone()))
             .collect();
+        drop(live);
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
     }
@@ -64,7 +134,7 @@ impl Instances {
         Ok(Instance { config, source })
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, Arc<Instance>)>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
         // A poisoned map only means a panic elsewhere; its entries are whole.
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }

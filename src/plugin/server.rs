@@ -25,6 +25,15 @@ pub struct Backend {
     instances: Arc<Instances>,
 }
 
+impl Backend {
+    /// Settings from the environment Grafana starts the plugin with.
+    pub fn from_env() -> Backend {
+        Backend {
+            instances: Arc::new(Instances::from_env()),
+        }
+    }
+}
+
 /// Runs the plugin until Grafana kills it.
 pub async fn serve(backend: Backend) -> Result<(), Box<dyn std::error::Error>> {
     // Logs go to stderr as hclog JSON, which Grafana folds into its own log.

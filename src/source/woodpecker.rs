@@ -60,7 +60,6 @@ impl WoodpeckerSource {
         let client = WoodpeckerClient::new(ClientConfig {
             timeout: c.timeout,
             failure_backoff: c.failure_backoff,
-            max_idle_connections: c.concurrency,
             ..ClientConfig::new(c.url, c.token)
         })
         .map_err(to_source_error)?;

@@ -1,7 +1,8 @@
 //! The typed Woodpecker REST client: one shared reqwest pool, bounded
 //! retries, bounded bodies, and errors a user can act on.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime};
 
 use bytes::{Bytes, BytesMut};
@@ -71,7 +72,7 @@ struct Inner {
     max_retries: u32,
     backoff: Backoff,
     max_body: usize,
-    version: std::sync::OnceLock<ServerVersion>,
+    version: OnceLock<ServerVersion>,
     /// Held while `/version` is being read; remembers its last failure.
     version_read: tokio::sync::Mutex<RecentFailure>,
     failure_backoff: Duration,
@@ -194,6 +195,40 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     parts.join(": ")
 }
 
+/// Idle connections kept per Woodpecker host, across all data sources.
+const MAX_IDLE_PER_HOST: usize = 16;
+
+/// One connection pool per set of transport options, shared by every client
+/// in the process. A token travels in each request's header, never with a
+/// connection, so sharing is safe, and hundreds of data sources cost the
+/// sockets of one bounded pool instead of a pool each (which exhausted the
+/// open-file limit). Timeouts are set per request.
+fn shared_http(cfg: &ClientConfig) -> Result<reqwest::Client, reqwest::Error> {
+    type Options = (Duration, bool, String);
+    static POOLS: OnceLock<Mutex<HashMap<Options, reqwest::Client>>> = OnceLock::new();
+    let connect_timeout = cfg.connect_timeout.min(cfg.timeout);
+    let key = (connect_timeout, cfg.tls_skip_verify, cfg.user_agent.clone());
+    let mut pools = POOLS
+        .get_or_init(Mutex::default)
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
+    if let Some(http) = pools.get(&key) {
+        return Ok(http.clone());
+    }
+    let http = reqwest::Client::builder()
+        .connect_timeout(connect_timeout)
+        .user_agent(cfg.user_agent.clone())
+        .pool_idle_timeout(Duration::from_secs(30))
+        .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
+        .danger_accept_invalid_certs(cfg.tls_skip_verify)
+        // Redirects could leak the Authorization header to another host
+        // and usually mean a login page: treat them as not-Woodpecker.
+        .redirect(reqwest::redirect::Policy::none())
+        .build()?;
+    pools.insert(key, http.clone());
+    Ok(http)
+}
+
 enum Attempt {
     Done(Bytes),
     Retry { err: Error, floor: Option<Duration> },
@@ -203,7 +238,7 @@ enum Attempt {
 impl WoodpeckerClient {
     pub fn new(cfg: ClientConfig) -> Result<Self, Error> {
         let (base, host) = validate_base(&cfg.base_url)?;
-        let token = cfg.token.filter(|t| !t.is_empty());
+        let token = cfg.token.clone().filter(|t| !t.is_empty());
         let auth = match &token {
             Some(t) => {
                 let mut v = HeaderValue::from_str(&format!("Bearer {}", t.expose()))
@@ -213,23 +248,10 @@ impl WoodpeckerClient {
             }
             None => None,
         };
-        let http = reqwest::Client::builder()
-            .timeout(cfg.timeout)
-            .connect_timeout(cfg.connect_timeout.min(cfg.timeout))
-            .user_agent(cfg.user_agent.clone())
-            // Idle sockets are bounded so that hundreds of data sources do
-            // not exhaust the process's open files.
-            .pool_idle_timeout(Duration::from_secs(30))
-            .pool_max_idle_per_host(cfg.max_idle_connections)
-            .danger_accept_invalid_certs(cfg.tls_skip_verify)
-            // Redirects could leak the Authorization header to another host
-            // and usually mean a login page: treat them as not-Woodpecker.
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .map_err(|e| Error::InvalidUrl {
-                url: base.clone(),
-                reason: format!("could not set up the HTTP client: {e}"),
-            })?;
+        let http = shared_http(&cfg).map_err(|e| Error::InvalidUrl {
+            url: base.clone(),
+            reason: format!("could not set up the HTTP client: {e}"),
+        })?;
         Ok(WoodpeckerClient {
             inner: Arc::new(Inner {
                 http,
@@ -244,7 +266,7 @@ impl WoodpeckerClient {
                     max_wait: cfg.retry_max_wait,
                 },
                 max_body: cfg.max_body_bytes,
-                version: std::sync::OnceLock::new(),
+                version: OnceLock::new(),
                 version_read: tokio::sync::Mutex::new(RecentFailure::default()),
                 failure_backoff: cfg.failure_backoff,
                 counters: Arc::new(AtomicCounters::default()),
@@ -697,6 +719,22 @@ mod tests {
             assert!(matches!(e, Error::InvalidUrl { .. }), "{bad}");
             assert!(!e.to_string().contains("secret"));
         }
+    }
+
+    #[test]
+    fn redaction_removes_all_user_info_and_query_values() {
+        assert_eq!(
+            redact_userinfo("http://user:p@ss@host:8000/ci?token=s3cret&x#frag"),
+            "http://[redacted]@host:8000/ci?token=[redacted]&x#[redacted]"
+        );
+        assert_eq!(redact_userinfo("https://h/a@b"), "https://h/a@b");
+        let e = validate_base("http://user:p@ss@host/")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            !e.contains("p@ss") && !e.contains("ss@") && !e.contains("user:"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -72,8 +72,6 @@ pub struct ClientConfig {
     /// How long a failed refresh, repo list or version read is shared with
     /// the callers that come next, before Woodpecker is asked again.
     pub failure_backoff: Duration,
-    /// Idle connections kept open to the server.
-    pub max_idle_connections: usize,
 }
 
 impl ClientConfig {
@@ -100,7 +98,6 @@ impl Default for ClientConfig {
             tls_skip_verify: false,
             user_agent: concat!("woodpecker-dora/", env!("CARGO_PKG_VERSION")).to_string(),
             failure_backoff: Duration::from_secs(10),
-            max_idle_connections: 8,
         }
     }
 }

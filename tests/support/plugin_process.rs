@@ -152,6 +152,28 @@ impl PluginProcess {
         self.channel.clone()
     }
 
+    /// The Prometheus text CollectMetrics returns.
+    pub async fn metrics_text(&self, ctx: PluginContext) -> String {
+        let m = self
+            .diagnostics()
+            .collect_metrics(grafana_plugin_sdk::pluginv2::CollectMetricsRequest {
+                plugin_context: Some(ctx),
+            })
+            .await
+            .expect("CollectMetrics answers")
+            .into_inner()
+            .metrics
+            .expect("a payload");
+        String::from_utf8(m.prometheus).unwrap()
+    }
+
+    /// File descriptors the plugin has open (Linux only).
+    pub fn open_files(&self) -> usize {
+        std::fs::read_dir(format!("/proc/{}/fd", self.pid()))
+            .expect("read /proc/<pid>/fd")
+            .count()
+    }
+
     /// Everything the plugin wrote to stderr so far (hclog JSON lines).
     pub fn logs(&self) -> Vec<String> {
         self.stderr.lock().unwrap().clone()

@@ -142,6 +142,24 @@ pub enum Fault {
     Huge { bytes: usize, chunked: bool },
     /// Extra delay before the normal answer.
     Delay(Duration),
+    /// This status with this body (e.g. an error page naming a user).
+    Body(u16, &'static str),
+}
+
+/// How the pipeline list misbehaves, as proxies and broken servers do.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Paging {
+    /// Woodpecker's own: newest first, offset pages.
+    #[default]
+    Normal,
+    /// A proxy that drops `?page=`: page 1, whatever was asked.
+    IgnoresPage,
+    /// Oldest first.
+    OldestFirst,
+    /// A history that never ends: every page is full, numbers keep falling
+    /// from a billion, every `created` is the same (in 2027, so no query's
+    /// start is ever reached).
+    Endless,
 }
 
 /// One request the fake received.
@@ -211,6 +229,7 @@ struct Data {
     /// Per repo, newest first.
     pipelines: HashMap<i64, Vec<FakePipeline>>,
     faults: VecDeque<(Match, Fault, u32)>,
+    paging: Paging,
     log: Vec<Recorded>,
     in_flight: usize,
     max_in_flight: usize,
@@ -314,6 +333,10 @@ impl FakeWoodpecker {
         {
             f(p);
         }
+    }
+
+    pub fn set_paging(&self, p: Paging) {
+        self.data.lock().unwrap().paging = p;
     }
 
     /// Applies `fault` to the next `times` requests matching `m`.
@@ -535,6 +558,7 @@ async fn serve(data: Arc<Mutex<Data>>, req: Request) -> Response {
     };
     match fault {
         Some(Fault::Status(s)) => return text(s, "internal error"),
+        Some(Fault::Body(s, body)) => return text(s, body),
         Some(Fault::RateLimited(after)) => {
             let mut r = text(429, "too many requests");
             if let Some(a) = after {
@@ -739,7 +763,26 @@ fn route(
                 branch = get("branch").map(str::to_string);
                 status = get("status").map(str::to_string);
             }
-            let list = d.pipelines.get(&id).map(Vec::as_slice).unwrap_or(&[]);
+            let page = if d.paging == Paging::IgnoresPage {
+                1
+            } else {
+                page
+            };
+            if d.paging == Paging::Endless {
+                let top = 1_000_000_000 - ((page - 1) * per) as u64;
+                let rows: Vec<Value> = (0..per as u64)
+                    .map(|i| {
+                        let p =
+                            FakePipeline::finished(top - i, "success", "push", "", 1_800_000_000);
+                        pipeline_json(&p, id, v3)
+                    })
+                    .collect();
+                return json_response(&Value::Array(rows));
+            }
+            let mut list = d.pipelines.get(&id).cloned().unwrap_or_default();
+            if d.paging == Paging::OldestFirst {
+                list.reverse();
+            }
             let rows: Vec<Value> = list
                 .iter()
                 .filter(|p| before.is_none_or(|b| p.created < b))
