@@ -10,20 +10,12 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
-use grafana_plugin_sdk::pluginv2::{DataResponse, PluginContext};
-use serde_json::{json, Value};
+use grafana_plugin_sdk::pluginv2::DataResponse;
+use serde_json::json;
 use support::fixture::{fixture_server, RANGE_END, T0};
 use support::frames::decode;
-use support::plugin_process::{context, query, PluginProcess};
-use support::woodpecker_server::{
-    gen_pipelines, FakeConfig, FakeWoodpecker, Fault, Match, Paging, FAKE_TOKEN,
-};
-
-fn ctx_for(url: &str, uid: &str, json_data: Value) -> PluginContext {
-    let mut c = context(url, json_data, Some(FAKE_TOKEN));
-    c.data_source_instance_settings.as_mut().unwrap().uid = uid.into();
-    c
-}
+use support::plugin_process::{context_for, query, PluginProcess};
+use support::woodpecker_server::{gen_pipelines, FakeConfig, FakeWoodpecker, Fault, Match, Paging};
 
 fn deploys(repos: &[&str]) -> grafana_plugin_sdk::pluginv2::DataQuery {
     query(
@@ -57,7 +49,7 @@ async fn queries_share_a_failing_refresh_instead_of_queueing_behind_it() {
     let server = fixture_server(FakeConfig::default()).await;
     let plugin = PluginProcess::start().await;
     let timeout = 1;
-    let ctx = ctx_for(
+    let ctx = context_for(
         &server.url(),
         "stalling",
         json!({"timeoutSeconds": timeout}),
@@ -111,7 +103,7 @@ async fn queries_share_a_failing_refresh_instead_of_queueing_behind_it() {
     assert_eq!(server.request_count(), 0);
 
     // Cold: nothing held, so every waiting query gets the error, at once.
-    let cold = ctx_for(
+    let cold = context_for(
         &server.url(),
         "stalling-cold",
         json!({"timeoutSeconds": timeout}),
@@ -141,7 +133,7 @@ async fn queries_share_a_failing_refresh_instead_of_queueing_behind_it() {
 async fn a_query_answers_by_its_deadline_with_what_is_held() {
     let (server, names) = many_repos(6, 40).await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(
+    let ctx = context_for(
         &server.url(),
         "deadline",
         json!({"maxConcurrency": 1, "timeoutSeconds": 10, "queryTimeoutSeconds": 2, "failureBackoffSeconds": 0}),
@@ -176,7 +168,7 @@ async fn a_query_answers_by_its_deadline_with_what_is_held() {
     assert_eq!(held.len(), 6, "every repo's held rows are served");
 
     // Nothing held: an error naming the limit, by the deadline.
-    let cold = ctx_for(
+    let cold = context_for(
         &server.url(),
         "deadline-cold",
         json!({"queryTimeoutSeconds": 1}),
@@ -198,7 +190,7 @@ async fn a_query_answers_by_its_deadline_with_what_is_held() {
 async fn repo_names_cannot_leave_their_path_and_bodies_are_not_quoted() {
     let server = fixture_server(FakeConfig::default()).await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(&server.url(), "escape", json!({}));
+    let ctx = context_for(&server.url(), "escape", json!({}));
     for bad in [
         "../../users",
         "../1/logs/5/2",
@@ -245,7 +237,7 @@ async fn repo_names_cannot_leave_their_path_and_bodies_are_not_quoted() {
         Fault::Body(200, "<!DOCTYPE html><p>Signed in as alice@example.com</p>"),
         Fault::Body(200, "[{\"number\":\"alice@example.com\"}]"),
     ] {
-        let fresh = ctx_for(&server.url(), "quoted", json!({"failureBackoffSeconds": 0}));
+        let fresh = context_for(&server.url(), "quoted", json!({"failureBackoffSeconds": 0}));
         server.fail_next(Match::Pipelines, fault.clone(), 1);
         let r = plugin.query_data(fresh, vec![deploys(&["acme/api"])]).await;
         assert_eq!(r["A"].status, 502, "{fault:?}: {}", r["A"].error);
@@ -265,7 +257,7 @@ async fn pages_that_never_end_stop_with_a_notice() {
     let (server, _) = many_repos(1, 500).await;
     let plugin = PluginProcess::start().await;
     server.set_paging(Paging::IgnoresPage);
-    let ctx = ctx_for(
+    let ctx = context_for(
         &server.url(),
         "same-page",
         json!({"failureBackoffSeconds": 0}),
@@ -290,7 +282,7 @@ async fn pages_that_never_end_stop_with_a_notice() {
     }
 
     server.set_paging(Paging::Endless);
-    let ctx = ctx_for(
+    let ctx = context_for(
         &server.url(),
         "endless",
         json!({"maxPipelinesPerRepo": 2_000}),
@@ -320,7 +312,7 @@ async fn a_list_in_the_wrong_order_is_an_error() {
     let (server, _) = many_repos(1, 120).await;
     server.set_paging(Paging::OldestFirst);
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(&server.url(), "oldest-first", json!({}));
+    let ctx = context_for(&server.url(), "oldest-first", json!({}));
     let r = plugin.query_data(ctx, vec![deploys(&["org/r0"])]).await;
     assert_eq!(r["A"].status, 502, "{}", r["A"].error);
     assert!(r["A"].error.contains("out of order"), "{}", r["A"].error);
@@ -334,7 +326,7 @@ async fn a_working_set_above_the_bound_stays_held() {
     // 50 deployments per repo: 2,000 held against a bound of 1,000.
     let (server, names) = many_repos(40, 200).await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(
+    let ctx = context_for(
         &server.url(),
         "bounded",
         json!({"maxCachedPipelines": 1_000}),
@@ -385,7 +377,7 @@ async fn hundreds_of_data_sources_neither_exhaust_files_nor_stay_forever() {
     };
     for batch in 0..10 {
         let answers = join_all((0..50).map(|i| {
-            let ctx = ctx_for(&server.url(), &format!("ds-{batch}-{i}"), json!({}));
+            let ctx = context_for(&server.url(), &format!("ds-{batch}-{i}"), json!({}));
             plugin.query_data(ctx, q())
         }))
         .await;
@@ -401,7 +393,7 @@ async fn hundreds_of_data_sources_neither_exhaust_files_nor_stay_forever() {
     );
     assert!(files < 200, "{files} open files");
     tokio::time::sleep(Duration::from_secs(4)).await;
-    let last = ctx_for(&server.url(), "ds-last", json!({}));
+    let last = context_for(&server.url(), "ds-last", json!({}));
     assert_eq!(plugin.query_data(last.clone(), q()).await["A"].status, 200);
     let text = plugin.metrics_text(last).await;
     let live = text

@@ -9,22 +9,13 @@ mod support;
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use grafana_plugin_sdk::pluginv2::{DataQuery, DataResponse, PluginContext};
+use grafana_plugin_sdk::pluginv2::{DataQuery, DataResponse};
 use serde_json::{json, Value};
 use support::fixture::{fixture_server, RANGE_END, T0};
 use support::frames::{decode, Decoded};
-use support::plugin_process::{context, demo_context, query, PluginProcess};
+use support::plugin_process::{context_for, demo_context, query, PluginProcess};
 use support::switch::Switch;
-use support::woodpecker_server::{
-    FakeConfig, FakePipeline, FakeWoodpecker, Fault, Match, FAKE_TOKEN,
-};
-
-/// A data source of its own (so its cache starts cold).
-fn ctx_for(url: &str, uid: &str, json_data: Value) -> PluginContext {
-    let mut c = context(url, json_data, Some(FAKE_TOKEN));
-    c.data_source_instance_settings.as_mut().unwrap().uid = uid.into();
-    c
-}
+use support::woodpecker_server::{FakeConfig, FakePipeline, FakeWoodpecker, Fault, Match};
 
 fn deploys_of(repos: &[&str]) -> DataQuery {
     query(
@@ -90,7 +81,7 @@ async fn html_truncated_and_huge_answers_are_clear_errors() {
     ];
     for (i, (fault, times, expect)) in cases.into_iter().enumerate() {
         // No failure backoff: the retry right after the fault must go out.
-        let ctx = ctx_for(
+        let ctx = context_for(
             &server.url(),
             &format!("bad-answer-{i}"),
             json!({"failureBackoffSeconds": 0}),
@@ -136,7 +127,7 @@ async fn silent_server() -> (String, tokio::task::JoinHandle<()>) {
 async fn a_server_that_never_answers_times_out_within_timeout_seconds() {
     let (url, _task) = silent_server().await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(&url, "silent", json!({"timeoutSeconds": 1}));
+    let ctx = context_for(&url, "silent", json!({"timeoutSeconds": 1}));
     let started = Instant::now();
     let r = plugin
         .query_data(
@@ -166,7 +157,7 @@ async fn a_server_that_never_answers_times_out_within_timeout_seconds() {
 async fn a_429_storm_is_retried_a_bounded_number_of_times_honouring_retry_after() {
     let server = fixture_server(FakeConfig::default()).await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(&server.url(), "storm", json!({"failureBackoffSeconds": 0}));
+    let ctx = context_for(&server.url(), "storm", json!({"failureBackoffSeconds": 0}));
     // Five 429s, each asking for a second's pause.
     server.fail_next(Match::Any, Fault::RateLimited(Some("1".into())), 5);
     let started = Instant::now();
@@ -202,7 +193,7 @@ async fn a_429_storm_is_retried_a_bounded_number_of_times_honouring_retry_after(
 async fn a_repo_that_disappears_between_refreshes_is_reported() {
     let server = fixture_server(FakeConfig::default()).await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(
+    let ctx = context_for(
         &server.url(),
         "vanishing",
         json!({"events": ["deployment", "push"]}),
@@ -272,7 +263,7 @@ async fn odd_timestamps_do_not_break_any_query() {
         ],
     );
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(&server.url(), "odd", json!({}));
+    let ctx = context_for(&server.url(), "odd", json!({}));
     let q = |id: &str, v: Value| {
         let mut v = v;
         v["repos"] = json!(["acme/odd"]);
@@ -333,7 +324,7 @@ async fn woodpecker_down_serves_the_warm_cache_then_catches_up_without_gap_or_du
     let server = fixture_server(FakeConfig::default()).await;
     let switch = Switch::start(server.addr).await;
     let plugin = PluginProcess::start().await;
-    let ctx = ctx_for(
+    let ctx = context_for(
         &switch.url(),
         "outage",
         json!({"timeoutSeconds": 2, "failureBackoffSeconds": 0}),

@@ -229,6 +229,14 @@ pub fn context(url: &str, json_data: serde_json::Value, token: Option<&str>) -> 
     }
 }
 
+/// A data source of its own (so its cache starts cold), with the fake
+/// server's token.
+pub fn context_for(url: &str, uid: &str, json_data: serde_json::Value) -> PluginContext {
+    let mut c = context(url, json_data, Some(super::woodpecker_server::FAKE_TOKEN));
+    c.data_source_instance_settings.as_mut().unwrap().uid = uid.into();
+    c
+}
+
 pub fn demo_context() -> PluginContext {
     context("", serde_json::json!({"demo": true}), None)
 }
