@@ -27,10 +27,6 @@ impl Deadline {
             .map(|(at, _)| at.saturating_duration_since(Instant::now()))
     }
 
-    pub fn expired(&self) -> bool {
-        self.remaining().is_some_and(|d| d.is_zero())
-    }
-
     /// The limit as configured, for messages.
     pub fn limit(&self) -> Duration {
         self.0.map_or(Duration::MAX, |(_, l)| l)
@@ -96,8 +92,8 @@ mod tests {
         let d = Deadline::after(Duration::from_secs(2));
         assert_eq!(d.remaining(), Some(Duration::from_secs(2)));
         let out = d.run(tokio::time::sleep(Duration::from_secs(3))).await;
-        assert!(out.is_none() && d.expired());
+        assert!(out.is_none() && d.remaining() == Some(Duration::ZERO));
         assert!(Deadline::NONE.run(async { 1 }).await.is_some());
-        assert!(!Deadline::NONE.expired());
+        assert!(Deadline::NONE.remaining().is_none());
     }
 }
