@@ -31,6 +31,16 @@ fn notices(r: &DataResponse) -> String {
     decode(&r.frames[0]).meta.as_ref().unwrap()["notices"].to_string()
 }
 
+/// A `deploys` query of the default (deployment) events over `days` before T0.
+fn deploys_before_t0(repos: &[&str], days: i64) -> Vec<grafana_plugin_sdk::pluginv2::DataQuery> {
+    vec![query(
+        "A",
+        json!({"queryType": "deploys", "repos": repos}),
+        T0 - days * 86_400,
+        T0,
+    )]
+}
+
 /// `n` repos `org/r0…` of `per` pipelines each.
 async fn many_repos(n: i64, per: u64) -> (FakeWoodpecker, Vec<String>) {
     let s = FakeWoodpecker::start(FakeConfig::default()).await;
@@ -139,14 +149,7 @@ async fn a_query_answers_by_its_deadline_with_what_is_held() {
         json!({"maxConcurrency": 1, "timeoutSeconds": 10, "queryTimeoutSeconds": 2, "failureBackoffSeconds": 0}),
     );
     let all: Vec<&str> = names.iter().map(String::as_str).collect();
-    let q = || {
-        vec![query(
-            "A",
-            json!({"queryType": "deploys", "repos": all}),
-            T0 - 31 * 86_400,
-            T0,
-        )]
-    };
+    let q = || deploys_before_t0(&all, 31);
     let r = plugin.query_data(ctx.clone(), q()).await;
     assert_eq!(notices(&r["A"]), "null");
     // Each request now takes 1.5 s: 6 repos one at a time would take 9 s.
@@ -262,14 +265,7 @@ async fn pages_that_never_end_stop_with_a_notice() {
         "same-page",
         json!({"failureBackoffSeconds": 0}),
     );
-    let q = || {
-        vec![query(
-            "A",
-            json!({"queryType": "deploys", "repos": ["org/r0"]}),
-            T0 - 30 * 86_400,
-            T0,
-        )]
-    };
+    let q = || deploys_before_t0(&["org/r0"], 30);
     for round in 0..3 {
         server.reset_requests();
         let r = plugin.query_data(ctx.clone(), q()).await;
@@ -332,14 +328,7 @@ async fn a_working_set_above_the_bound_stays_held() {
         json!({"maxCachedPipelines": 1_000}),
     );
     let all: Vec<&str> = names.iter().map(String::as_str).collect();
-    let q = || {
-        vec![query(
-            "A",
-            json!({"queryType": "deploys", "repos": all}),
-            T0 - 40 * 86_400,
-            T0,
-        )]
-    };
+    let q = || deploys_before_t0(&all, 40);
     let cold = plugin.query_data(ctx.clone(), q()).await;
     assert!(notices(&cold["A"]).contains("above its bound of 1000"));
     for _ in 0..2 {
