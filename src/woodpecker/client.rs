@@ -14,7 +14,7 @@ use tokio::time::Instant as TokioInstant;
 use super::config::{ClientConfig, Token};
 use super::counters::{bump, AtomicCounters, Counters};
 use super::deadline::{Deadline, RecentFailure};
-use super::error::{body_kind, json_problem, scrub, Error};
+use super::error::{json_problem, scrub, BodyKind, Error};
 use super::model::{Repo, WirePipeline, WireRepo, WireUser, WireVersion};
 use super::retry::{parse_retry_after, Backoff};
 use super::version::ServerVersion;
@@ -421,11 +421,11 @@ impl WoodpeckerClient {
     ) -> Result<T, Error> {
         let body = self.get_bytes(rel, query, on404).await?;
         let endpoint = endpoint_name(rel, query);
-        let found = body_kind(&body);
-        if found != "JSON" {
+        let kind = BodyKind::of(&body);
+        if kind != BodyKind::Json {
             return Err(Error::NotWoodpecker {
                 endpoint,
-                found: found.to_string(),
+                found: kind.describe().to_string(),
             });
         }
         serde_json::from_slice(&body).map_err(|e| Error::Malformed {
@@ -595,7 +595,7 @@ impl WoodpeckerClient {
                 Attempt::Fail(Error::Rejected {
                     status: s.as_u16(),
                     endpoint,
-                    found: body_kind(&body),
+                    found: BodyKind::of(&body).describe(),
                 })
             }
         }

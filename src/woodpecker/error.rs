@@ -163,25 +163,49 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// What kind of thing a body is, without quoting it: an upstream body can
-/// hold personal data (a login page's user name, an API's e-mail
-/// addresses), and errors are shown to every viewer of a panel.
-pub(crate) fn body_kind(body: &[u8]) -> &'static str {
-    let head: Vec<u8> = body
-        .iter()
-        .skip_while(|b| b.is_ascii_whitespace())
-        .take(64)
-        .map(u8::to_ascii_lowercase)
-        .collect();
-    match head.first() {
-        None => "an empty body",
-        Some(b'<') if head.starts_with(b"<!doctype html") || head.starts_with(b"<html") => {
-            "an HTML page"
+/// What kind of thing a body is, so errors can say so without quoting it:
+/// an upstream body can hold personal data (a login page's user name, an
+/// API's e-mail addresses), and errors are shown to every viewer of a panel.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum BodyKind {
+    Empty,
+    Html,
+    Markup,
+    Json,
+    Text,
+    Binary,
+}
+
+impl BodyKind {
+    pub fn of(body: &[u8]) -> BodyKind {
+        let head: Vec<u8> = body
+            .iter()
+            .skip_while(|b| b.is_ascii_whitespace())
+            .take(64)
+            .map(u8::to_ascii_lowercase)
+            .collect();
+        match head.first() {
+            None => BodyKind::Empty,
+            Some(b'<') if head.starts_with(b"<!doctype html") || head.starts_with(b"<html") => {
+                BodyKind::Html
+            }
+            Some(b'<') => BodyKind::Markup,
+            Some(b'{' | b'[') => BodyKind::Json,
+            Some(_) if std::str::from_utf8(body).is_ok() => BodyKind::Text,
+            Some(_) => BodyKind::Binary,
         }
-        Some(b'<') => "XML or HTML",
-        Some(b'{' | b'[') => "JSON",
-        Some(_) if std::str::from_utf8(body).is_ok() => "plain text",
-        Some(_) => "binary data",
+    }
+
+    /// In words, for "it returned …".
+    pub fn describe(self) -> &'static str {
+        match self {
+            BodyKind::Empty => "an empty body",
+            BodyKind::Html => "an HTML page",
+            BodyKind::Markup => "XML or HTML",
+            BodyKind::Json => "JSON",
+            BodyKind::Text => "plain text",
+            BodyKind::Binary => "binary data",
+        }
     }
 }
 
@@ -213,13 +237,14 @@ mod tests {
 
     #[test]
     fn bodies_are_described_never_quoted() {
+        let kind = |b: &[u8]| BodyKind::of(b).describe();
         assert_eq!(
-            body_kind(b"\n <!DOCTYPE html><p>alice@example.com</p>"),
+            kind(b"\n <!DOCTYPE html><p>alice@example.com</p>"),
             "an HTML page"
         );
-        assert_eq!(body_kind(b"  "), "an empty body");
-        assert_eq!(body_kind(b"[{\"login\":\"alice\"}]"), "JSON");
-        assert_eq!(body_kind(b"User alice not authorized"), "plain text");
+        assert_eq!(kind(b"  "), "an empty body");
+        assert_eq!(BodyKind::of(b"[{\"login\":\"alice\"}]"), BodyKind::Json);
+        assert_eq!(kind(b"User alice not authorized"), "plain text");
         let e = serde_json::from_slice::<Vec<u64>>(br#"["alice@example.com"]"#).unwrap_err();
         let p = json_problem(&e);
         assert!(!p.contains("alice"), "{p}");
