@@ -7,8 +7,8 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::args::{Format, ReportArgs, SourceArg};
-use crate::analysis::{self, Analysis, Notice, Scope};
-use crate::domain::{self, words, Summary, TimeRange};
+use crate::analysis::{self, Answered, Ask, IncidentRow, Scope};
+use crate::domain::{words, GroupBy, Summary, TimeRange};
 use crate::input::duration::parse_duration;
 use crate::input::json_fields::JsonObject;
 use crate::input::options::RecoveryOptions;
@@ -52,7 +52,6 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
         filter,
         settings,
         range,
-        reach_from: range.from,
         now,
         deadline: Deadline::NONE,
     };
@@ -64,15 +63,31 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
             format!("{} repositories", scope.repos.len())
         }
     );
-    let a = analysis::analyse(source.as_ref(), &scope)
+    let asks = [
+        Ask::Summary {
+            group_by: GroupBy::default(),
+        },
+        Ask::Incidents {
+            include_superseded: false,
+        },
+    ];
+    let answer = analysis::answer(source.as_ref(), &scope, &asks)
         .await
         .map_err(|e| e.message)?;
-    eprintln!("read {} repositories", a.repos.len());
-    let summary = domain::summarise(&a.deploys, &a.incidents, range, &scope.settings);
+    eprintln!("read {} repositories", answer.repos_read);
+    let report = match answer.answers.as_slice() {
+        [Answered::Summary(groups), Answered::Incidents(incidents)] => Report {
+            summary: &groups[0].1,
+            incidents,
+            notices: answer.notices.iter().map(|n| n.text()).collect(),
+            range,
+        },
+        _ => unreachable!("one answer per ask, in order"),
+    };
     let written = match args.format {
-        Format::Table => write_table(out, &a, &summary, &scope, source.as_ref()),
-        Format::Json => write_json(out, &a, &summary, &scope, source.as_ref()),
-        Format::Csv => write_csv(out, &a, &summary, &scope, source.as_ref()),
+        Format::Table => write_table(out, &report),
+        Format::Json => write_json(out, &report),
+        Format::Csv => write_csv(out, &report),
     };
     written.map_err(|e| format!("cannot write the report: {e}"))
 }
@@ -115,18 +130,21 @@ fn opt_duration(v: Option<f64>) -> String {
     v.map_or_else(|| "–".to_string(), words::duration)
 }
 
-fn write_table(
-    out: &mut dyn Write,
-    a: &Analysis,
-    s: &Summary,
-    scope: &Scope,
-    source: &dyn PipelineSource,
-) -> std::io::Result<()> {
+/// What the report shows, whatever the format.
+struct Report<'a> {
+    summary: &'a Summary,
+    incidents: &'a [IncidentRow],
+    notices: Vec<&'a str>,
+    range: TimeRange,
+}
+
+fn write_table(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
+    let s = r.summary;
     writeln!(
         out,
         "Recovery from failed deploys, {} to {} UTC",
-        time(scope.range.from),
-        time(scope.range.to)
+        time(r.range.from),
+        time(r.range.to)
     )?;
     let lines = [
         ("incidents counted", s.incidents.to_string()),
@@ -155,10 +173,10 @@ fn write_table(
     for (k, v) in lines {
         writeln!(out, "  {k:<27} {v}")?;
     }
-    for n in notice_texts(a, s) {
+    for n in &r.notices {
         writeln!(out, "  note: {n}")?;
     }
-    let rows = a.incident_rows(scope.range, false, source);
+    let rows = r.incidents;
     writeln!(out, "\nIncidents ({})", rows.len())?;
     let header = [
         "REPO",
@@ -177,7 +195,7 @@ fn write_table(
             [
                 r.repo.clone(),
                 r.environment.clone(),
-                r.status.to_string(),
+                r.status.as_str().to_string(),
                 time(r.failed_at),
                 r.recovered_at.map(time).unwrap_or_default(),
                 r.recovery_secs
@@ -215,16 +233,6 @@ fn write_table(
     Ok(())
 }
 
-fn notice_texts(a: &Analysis, s: &Summary) -> Vec<String> {
-    a.notices
-        .iter()
-        .map(|n| match n {
-            Notice::Info(t) | Notice::Warning(t) => t.clone(),
-        })
-        .chain(s.notes.iter().cloned())
-        .collect()
-}
-
 fn summary_json(s: &Summary) -> Value {
     json!({
         "incidents": s.incidents, "p50_seconds": s.p50, "p90_seconds": s.p90,
@@ -236,19 +244,13 @@ fn summary_json(s: &Summary) -> Value {
     })
 }
 
-fn write_json(
-    out: &mut dyn Write,
-    a: &Analysis,
-    s: &Summary,
-    scope: &Scope,
-    source: &dyn PipelineSource,
-) -> std::io::Result<()> {
-    let incidents: Vec<Value> = a
-        .incident_rows(scope.range, false, source)
-        .into_iter()
+fn write_json(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
+    let incidents: Vec<Value> = report
+        .incidents
+        .iter()
         .map(|r| {
             json!({
-                "repo": r.repo, "environment": r.environment, "status": r.status,
+                "repo": r.repo, "environment": r.environment, "status": r.status.as_str(),
                 "failed_at": r.failed_at, "recovered_at": r.recovered_at,
                 "recovery_seconds": r.recovery_secs, "flaky": r.flaky,
                 "chain_failures": r.chain_failures, "pipeline": r.pipeline, "url": r.url,
@@ -256,26 +258,20 @@ fn write_json(
         })
         .collect();
     let doc = json!({
-        "range": {"from": scope.range.from, "to": scope.range.to},
-        "summary": summary_json(s),
-        "notices": notice_texts(a, s),
+        "range": {"from": report.range.from, "to": report.range.to},
+        "summary": summary_json(report.summary),
+        "notices": report.notices,
         "incidents": incidents,
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
 }
 
-fn write_csv(
-    out: &mut dyn Write,
-    a: &Analysis,
-    s: &Summary,
-    scope: &Scope,
-    source: &dyn PipelineSource,
-) -> std::io::Result<()> {
+fn write_csv(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     // Two tables separated by a blank line: the summary as name,value rows,
     // then the incidents.
     writeln!(out, "statistic,value")?;
-    if let Value::Object(m) = summary_json(s) {
+    if let Value::Object(m) = summary_json(report.summary) {
         for (k, v) in m {
             let v = match v {
                 Value::Null => String::new(),
@@ -287,7 +283,7 @@ fn write_csv(
     }
     writeln!(out)?;
     writeln!(out, "repo,environment,status,failed_at,recovered_at,recovery_seconds,flaky,chain_failures,pipeline,url")?;
-    for r in a.incident_rows(scope.range, false, source) {
+    for r in report.incidents {
         let iso = |t: i64| {
             Utc.timestamp_opt(t, 0)
                 .single()
@@ -299,7 +295,7 @@ fn write_csv(
             "{},{},{},{},{},{},{},{},{},{}",
             csv(&r.repo),
             csv(&r.environment),
-            r.status,
+            r.status.as_str(),
             iso(r.failed_at),
             r.recovered_at.map(iso).unwrap_or_default(),
             r.recovery_secs.map(|s| s.to_string()).unwrap_or_default(),

@@ -4,18 +4,11 @@
 use std::collections::BTreeMap;
 
 use super::frame::{DataLink, Field, FieldConfig, Frame, Values};
-use crate::analysis::{Analysis, IncidentRow};
-use crate::domain::{GroupLabel, Series, Summary, TimeRange};
-use crate::source::PipelineSource;
+use crate::analysis::{DeployLine, IncidentRow};
+use crate::domain::{GroupLabel, Series, Summary};
 
 /// Failed deploys and how each ended, newest first.
-pub fn incidents_frame(
-    a: &Analysis,
-    source: &dyn PipelineSource,
-    range: TimeRange,
-    include_superseded: bool,
-) -> Frame {
-    let rows = a.incident_rows(range, include_superseded, source);
+pub fn incidents_frame(rows: &[IncidentRow], include_superseded: bool) -> Frame {
     let col = |f: fn(&IncidentRow) -> Option<i64>| rows.iter().map(f).collect::<Vec<_>>();
     let mut fields = vec![
         Field::new(
@@ -28,7 +21,7 @@ pub fn incidents_frame(
         ),
         Field::new(
             "status",
-            Values::Str(rows.iter().map(|r| r.status.to_string()).collect()),
+            Values::Str(rows.iter().map(|r| r.status.as_str().to_string()).collect()),
         ),
         Field::new(
             "failed_at",
@@ -76,53 +69,26 @@ pub fn incidents_frame(
 }
 
 /// The deploys in range, newest first.
-pub fn deploys_frame(a: &Analysis, source: &dyn PipelineSource, range: TimeRange) -> Frame {
-    let mut rows: Vec<_> = a
-        .deploys
-        .iter()
-        .filter(|d| range.from <= d.finished && d.finished <= range.to)
-        .collect();
-    rows.sort_by(|x, y| (y.finished, y.repo, y.number).cmp(&(x.finished, x.repo, x.number)));
-    let url = rows
-        .iter()
-        .map(|d| {
-            a.repo(d.repo)
-                .and_then(|r| source.pipeline_url(r, d.number))
-                .unwrap_or_default()
-        })
-        .collect();
+pub fn deploys_frame(rows: &[DeployLine]) -> Frame {
+    let text =
+        |f: fn(&DeployLine) -> &str| Values::Str(rows.iter().map(|d| f(d).to_string()).collect());
     Frame::new(
         "deploys",
         vec![
-            Field::new(
-                "repo",
-                Values::Str(rows.iter().map(|d| d.repo.to_string()).collect()),
-            ),
-            Field::new(
-                "environment",
-                Values::Str(rows.iter().map(|d| d.environment.to_string()).collect()),
-            ),
+            Field::new("repo", text(|d| &d.repo)),
+            Field::new("environment", text(|d| &d.environment)),
             Field::new(
                 "finished_at",
-                Values::Time(rows.iter().map(|d| d.finished).collect()),
+                Values::Time(rows.iter().map(|d| d.finished_at).collect()),
             ),
-            Field::new(
-                "status",
-                Values::Str(rows.iter().map(|d| d.status.as_str().to_string()).collect()),
-            ),
+            Field::new("status", text(|d| d.status)),
             Field::new(
                 "pipeline",
-                Values::I64(rows.iter().map(|d| d.number as i64).collect()),
+                Values::I64(rows.iter().map(|d| d.pipeline as i64).collect()),
             ),
-            Field::new(
-                "event",
-                Values::Str(rows.iter().map(|d| d.event.as_str().to_string()).collect()),
-            ),
-            Field::new(
-                "branch",
-                Values::Str(rows.iter().map(|d| d.branch.to_string()).collect()),
-            ),
-            Field::new("url", Values::Str(url))
+            Field::new("event", text(|d| d.event)),
+            Field::new("branch", text(|d| &d.branch)),
+            Field::new("url", text(|d| &d.url))
                 .with_config(link_config("Open the pipeline in Woodpecker")),
         ],
     )

@@ -1,5 +1,6 @@
-//! Answers one query: validate it, analyse, render the frames its type asks
-//! for, and say in the frame meta what was computed and what to know.
+//! Answers one query: parse it, ask the application layer, render the
+//! frames its type asks for, and say in the frame meta what was computed
+//! and what to know.
 
 use grafana_plugin_sdk::pluginv2::DataQuery;
 
@@ -8,7 +9,7 @@ use super::frame::{Frame, Meta, Notice, Severity, Visualisation};
 use super::frames;
 use super::instances::Instance;
 use super::query::{QuerySpec, QueryType};
-use crate::analysis::{self, Analysis, Scope};
+use crate::analysis::{self, Answered, Ask, Scope};
 use crate::domain::{self, words, SeriesSpec, TimeRange};
 
 pub async fn run_query(
@@ -31,33 +32,32 @@ pub async fn run_query(
         ));
     }
     let (filter, settings) = spec.options.clone().or(&inst.config.defaults).resolve();
-    let group_by = spec.group_by;
-    let series_spec = match spec.query_type {
-        QueryType::Mttr => Some(SeriesSpec {
+    let ask = match spec.query_type {
+        QueryType::Incidents => Ask::Incidents {
+            include_superseded: spec.include_superseded,
+        },
+        QueryType::Deploys => Ask::Deploys,
+        QueryType::Summary => Ask::Summary {
+            group_by: spec.group_by,
+        },
+        QueryType::Mttr => Ask::Series(SeriesSpec {
             bucket_secs: spec
                 .bucket_for(range.from, range.to, q.interval_ms)
                 .map_err(bad)?,
             rolling_secs: spec.rolling_secs,
-            group_by,
+            group_by: spec.group_by,
         }),
-        _ => None,
     };
-    // A series' first bucket starts before `from`, and its rolling window
-    // earlier still.
-    let reach_from = series_spec.map_or(range.from, |s| {
-        range.from.div_euclid(s.bucket_secs) * s.bucket_secs - s.rolling_secs.unwrap_or(0)
-    });
     let scope = Scope {
         repos: spec.repos.clone(),
         filter,
         settings,
         range,
-        reach_from,
         now,
         deadline: inst.config.deadline(),
     };
-    let a = analysis::analyse(inst.source.as_ref(), &scope).await?;
     let source = inst.source.as_ref();
+    let mut answer = analysis::answer(source, &scope, &[ask]).await?;
     if let Some(st) = source.stats() {
         tracing::debug!(
             ref_id = %q.ref_id,
@@ -68,93 +68,41 @@ pub async fn run_query(
             "woodpecker fetch counters"
         );
     }
-    let (frames, vis, notes) = match spec.query_type {
-        QueryType::Incidents => (
-            vec![frames::incidents_frame(
-                &a,
-                source,
-                range,
-                spec.include_superseded,
-            )],
+    let (frames, vis) = match answer.answers.pop().expect("one answer per ask") {
+        Answered::Incidents(rows) => (
+            vec![frames::incidents_frame(&rows, spec.include_superseded)],
             Some(Visualisation::Table),
-            Vec::new(),
         ),
-        QueryType::Deploys => (
-            vec![frames::deploys_frame(&a, source, range)],
+        Answered::Deploys(rows) => (
+            vec![frames::deploys_frame(&rows)],
             Some(Visualisation::Table),
-            Vec::new(),
         ),
-        QueryType::Summary => {
-            let groups = if group_by.repo || group_by.environment {
-                domain::summarise_by(&a.deploys, &a.incidents, range, &scope.settings, group_by)
-            } else {
-                vec![(
-                    domain::GroupLabel::default(),
-                    domain::summarise(&a.deploys, &a.incidents, range, &scope.settings),
-                )]
-            };
-            let notes = groups
-                .iter()
-                .flat_map(|(g, s)| s.notes.iter().map(move |n| prefixed(g, n)))
-                .collect();
-            (vec![frames::summary_frame(&groups)], None, notes)
-        }
-        QueryType::Mttr => {
-            let spec = series_spec.expect("built for mttr above");
-            let series = domain::series(&a.deploys, &a.incidents, range, &spec, &scope.settings);
-            (
-                frames::mttr_frames(&series),
-                Some(Visualisation::Graph),
-                Vec::new(),
-            )
-        }
+        Answered::Summary(groups) => (vec![frames::summary_frame(&groups)], None),
+        Answered::Series(series) => (frames::mttr_frames(&series), Some(Visualisation::Graph)),
     };
-    let meta = meta(&spec, &scope, &a, vis, notes);
+    let meta = meta(&spec, &scope, &answer.notices, vis);
     Ok(frames
         .into_iter()
         .map(|f| f.with_meta(meta.clone()))
         .collect())
 }
 
-fn prefixed(g: &domain::GroupLabel, note: &str) -> String {
-    match (&g.repo, &g.environment) {
-        (None, None) => note.to_string(),
-        (r, e) => format!(
-            "{}: {note}",
-            [r.as_deref(), e.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" / ")
-        ),
-    }
-}
-
 fn meta(
     spec: &QuerySpec,
     scope: &Scope,
-    a: &Analysis,
+    notices: &[analysis::Notice],
     vis: Option<Visualisation>,
-    notes: Vec<String>,
 ) -> Meta {
-    let mut notices: Vec<Notice> = a
-        .notices
+    let notices = notices
         .iter()
-        .map(|n| match n {
-            analysis::Notice::Info(t) => Notice {
-                severity: Severity::Info,
-                text: t.clone(),
+        .map(|n| Notice {
+            severity: match n {
+                analysis::Notice::Info(_) => Severity::Info,
+                analysis::Notice::Warning(_) => Severity::Warning,
             },
-            analysis::Notice::Warning(t) => Notice {
-                severity: Severity::Warning,
-                text: t.clone(),
-            },
+            text: n.text().to_string(),
         })
         .collect();
-    notices.extend(notes.into_iter().map(|text| Notice {
-        severity: Severity::Info,
-        text,
-    }));
     Meta {
         executed_query_string: Some(describe(spec, scope)),
         preferred_visualisation_type: vis,

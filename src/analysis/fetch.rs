@@ -1,0 +1,129 @@
+//! Fetch and pair: histories from a source, then deploys → incidents,
+//! collecting what a user should be told on the way (repos that could not
+//! be read, caps, stale data, the deadline).
+
+use super::{Notice, Scope};
+use crate::domain::{self, Deploys, Incidents, Pipeline};
+use crate::source::{
+    all_repo_names, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
+};
+
+/// Deploys and incidents of the scope's repos, back to `reach_from`.
+pub(super) struct Analysis {
+    /// The repos that were read, for links back to Woodpecker.
+    pub repos: Vec<Repo>,
+    pub deploys: Deploys,
+    pub incidents: Incidents,
+    pub notices: Vec<Notice>,
+}
+
+pub(super) async fn analyse(
+    source: &dyn PipelineSource,
+    scope: &Scope,
+    reach_from: i64,
+) -> Result<Analysis, SourceError> {
+    let names: Vec<String> = if scope.repos.is_empty() {
+        all_repo_names(source, scope.deadline).await?
+    } else {
+        scope.repos.clone()
+    };
+    let covered =
+        |p: &[Pipeline]| domain::lookback_satisfied(p, reach_from, &scope.filter, &scope.settings);
+    let request = HistoryRequest {
+        since: reach_from,
+        covered: &covered,
+        events: &scope.filter.events,
+        deadline: scope.deadline,
+    };
+    let mut notices = Vec::new();
+    let mut histories = Vec::new();
+    let mut first_error = None;
+    // Repos the deadline cut short: named in one notice each, not one per repo.
+    let (mut late_held, mut late_missing) = (Vec::new(), Vec::new());
+    let answer = source.histories(&names, &request).await;
+    for (name, result) in answer.repos {
+        match result {
+            Ok(h) => {
+                if h.capped {
+                    notices.push(Notice::Info(format!(
+                        "{name}: history reached the look-back limit before the start of a failure chain; an incident that began earlier may be missing"
+                    )));
+                }
+                if h.truncated {
+                    notices.push(Notice::Warning(format!(
+                        "{name}: reading stopped at the most pipelines one repository may hold (maxPipelinesPerRepo); older history is left out"
+                    )));
+                }
+                match &h.stale {
+                    None => {}
+                    Some(e) if e.kind == SourceErrorKind::Deadline => late_held.push(name),
+                    Some(e) if e.kind == SourceErrorKind::Incomplete => {
+                        notices.push(Notice::Warning(format!("{name}: {e}")))
+                    }
+                    Some(e) => {
+                        let age = domain::words::duration((scope.now - h.fetched_at).max(0) as f64);
+                        notices.push(Notice::Warning(format!(
+                            "{name}: showing data fetched {age} ago because the refresh failed: {e}"
+                        )));
+                    }
+                }
+                histories.push(h);
+            }
+            Err(e) => {
+                if e.kind == SourceErrorKind::Deadline {
+                    late_missing.push(name);
+                } else {
+                    notices.push(Notice::Warning(format!("{name} could not be read: {e}")));
+                }
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    let limit = domain::words::duration(scope.deadline.limit().as_secs_f64());
+    if !late_held.is_empty() {
+        notices.push(Notice::Warning(format!(
+            "not refreshed within the query's time limit of {limit}, so showing the data held from before: {}",
+            name_list(&late_held)
+        )));
+    }
+    if !late_missing.is_empty() {
+        notices.push(Notice::Warning(format!(
+            "not read within the query's time limit of {limit}, and nothing is held for them yet, so they are left out: {}",
+            name_list(&late_missing)
+        )));
+    }
+    if let Some((held, bound)) = answer.over_bound {
+        notices.push(Notice::Info(format!(
+            "the cache holds {held} pipelines, above its bound of {bound} (maxCachedPipelines), because the repositories in use need them; raise the bound so that other queries do not evict them"
+        )));
+    }
+    if histories.is_empty() {
+        if let Some(e) = first_error {
+            return Err(e);
+        }
+    }
+    let deploys = domain::collect_deploys(
+        histories
+            .iter()
+            .map(|h| (h.repo.full_name.as_str(), &h.pipelines[..])),
+        &scope.filter,
+        &scope.settings,
+    );
+    let incidents = domain::pair(&deploys, &scope.settings, scope.now);
+    Ok(Analysis {
+        repos: histories.into_iter().map(|h| h.repo).collect(),
+        deploys,
+        incidents,
+        notices,
+    })
+}
+
+/// Up to ten names, then how many more.
+fn name_list(names: &[String]) -> String {
+    const SHOWN: usize = 10;
+    let mut text = names[..names.len().min(SHOWN)].join(", ");
+    if names.len() > SHOWN {
+        text.push_str(&format!(" and {} more", names.len() - SHOWN));
+    }
+    text
+}
