@@ -12,9 +12,8 @@ use crate::domain::{words, GroupBy, Summary, TimeRange};
 use crate::input::duration::parse_duration;
 use crate::input::json_fields::JsonObject;
 use crate::input::options::RecoveryOptions;
-use crate::source::fixed::FixedSource;
-use crate::source::woodpecker::{Connection, WoodpeckerSource};
-use crate::source::PipelineSource;
+use crate::source::woodpecker::Connection;
+use crate::source::Origin;
 use crate::woodpecker::{Deadline, Token};
 
 /// Runs the report; `Err` is a message for stderr.
@@ -28,21 +27,15 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
         RecoveryOptions::read(&JsonObject::new(&args.options, "options").map_err(flag_error)?)
             .map_err(flag_error)?;
     let (filter, settings) = options.resolve();
-    let source: Box<dyn PipelineSource> = match &args.source {
-        SourceArg::Demo => Box::new(FixedSource::demo(now)),
-        SourceArg::Input(path) => {
-            let text =
-                std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))?;
-            Box::new(FixedSource::from_json_lines(&text, path, now)?)
-        }
-        SourceArg::Url(url) => Box::new(
-            WoodpeckerSource::connect(Connection::new(
-                url.clone(),
-                std::env::var("WOODPECKER_TOKEN").ok().map(Token::new),
-            ))
-            .map_err(|e| e.message)?,
-        ),
+    let origin = match &args.source {
+        SourceArg::Demo => Origin::Demo,
+        SourceArg::Input(path) => Origin::File(path.clone()),
+        SourceArg::Url(url) => Origin::Server(Connection::new(
+            url.clone(),
+            std::env::var("WOODPECKER_TOKEN").ok().map(Token::new),
+        )),
     };
+    let source = crate::source::open(origin, now).map_err(|e| e.message)?;
     let range = TimeRange {
         from: now - since,
         to: now,

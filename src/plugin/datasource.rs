@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use crate::input::options::RecoveryOptions;
 use crate::source::woodpecker::Connection;
+use crate::source::Origin;
 use crate::woodpecker::{Deadline, Token};
 
 /// `Debug` is safe to log: the token prints as `[redacted]`.
@@ -96,8 +97,17 @@ impl DataSourceConfig {
         })
     }
 
+    /// Where this data source reads pipelines from.
+    pub fn origin(&self) -> Origin {
+        if self.demo {
+            Origin::Demo
+        } else {
+            Origin::Server(self.connection())
+        }
+    }
+
     /// How to reach the server these settings name.
-    pub fn connection(&self) -> Connection {
+    fn connection(&self) -> Connection {
         Connection {
             url: self.url.clone(),
             token: self.token.clone(),

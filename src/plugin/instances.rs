@@ -17,8 +17,7 @@ use std::time::{Duration, Instant};
 use grafana_plugin_sdk::pluginv2::{DataSourceInstanceSettings, PluginContext};
 
 use super::datasource::DataSourceConfig;
-use crate::source::woodpecker::WoodpeckerSource;
-use crate::source::{fixed::FixedSource, PipelineSource};
+use crate::source::PipelineSource;
 
 pub struct Instance {
     pub config: DataSourceConfig,
@@ -126,11 +125,8 @@ impl Instances {
     fn build(&self, settings: &DataSourceInstanceSettings) -> Result<Instance, String> {
         let config =
             DataSourceConfig::parse(settings).map_err(|e| format!("data source settings: {e}"))?;
-        let source: Arc<dyn PipelineSource> = if config.demo {
-            Arc::new(FixedSource::demo(chrono::Utc::now().timestamp()))
-        } else {
-            Arc::new(WoodpeckerSource::connect(config.connection()).map_err(|e| e.message)?)
-        };
+        let source = crate::source::open(config.origin(), chrono::Utc::now().timestamp())
+            .map_err(|e| e.message)?;
         Ok(Instance { config, source })
     }
 

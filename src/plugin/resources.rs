@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::data::QueryFailure;
 use super::instances::Instance;
-use crate::domain::{self, DeployFilter};
+use crate::domain;
 use crate::input::json_fields::FieldError;
 use crate::source::{all_repo_names, HistoryRequest};
 
@@ -102,12 +102,7 @@ async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Va
         repos
     };
     let now = chrono::Utc::now().timestamp();
-    let events = instance
-        .config
-        .defaults
-        .events
-        .clone()
-        .unwrap_or_else(|| DeployFilter::default().events);
+    let events = instance.config.defaults.clone().resolve().0.events;
     let request = HistoryRequest {
         since: now - LIST_LOOKBACK_SECS,
         covered: &|_| true,

@@ -112,6 +112,34 @@ pub struct SourceStats {
     pub held_pipelines: usize,
 }
 
+/// Where a plugin instance or a CLI run reads pipelines from.
+pub enum Origin {
+    /// The built-in demo history, as of `now`.
+    Demo,
+    /// A JSON-lines export at this path.
+    File(String),
+    /// A live Woodpecker server.
+    Server(woodpecker::Connection),
+}
+
+/// Opens the source `origin` names; `now` pins the demo history and an
+/// export's load time.
+pub fn open(origin: Origin, now: i64) -> Result<Arc<dyn PipelineSource>, SourceError> {
+    let bad = |message: String| SourceError {
+        kind: SourceErrorKind::BadConfig,
+        message,
+    };
+    Ok(match origin {
+        Origin::Demo => Arc::new(fixed::FixedSource::demo(now)),
+        Origin::File(path) => {
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| bad(format!("cannot read {path}: {e}")))?;
+            Arc::new(fixed::FixedSource::from_json_lines(&text, &path, now).map_err(bad)?)
+        }
+        Origin::Server(c) => Arc::new(woodpecker::WoodpeckerSource::connect(c)?),
+    })
+}
+
 /// The repos a query means by "all": every repo the source lists, by name,
 /// sorted case-insensitively.
 pub async fn all_repo_names(
