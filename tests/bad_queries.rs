@@ -5,7 +5,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use grafana_plugin_sdk::pluginv2::{DataQuery, DataResponse, TimeRange};
+use grafana_plugin_sdk::pluginv2::{DataQuery, TimeRange};
 use proptest::prelude::*;
 use serde_json::{json, Map, Value};
 use woodpecker_dora::input::duration::parse_duration;
@@ -13,6 +13,7 @@ use woodpecker_dora::plugin::data::query_data;
 use woodpecker_dora::plugin::datasource::DataSourceConfig;
 use woodpecker_dora::plugin::instances::Instance;
 use woodpecker_dora::plugin::query::{QuerySpec, MAX_POINTS, MIN_BUCKET_SECS};
+use woodpecker_dora::plugin::wire::DataResponse;
 use woodpecker_dora::source::fixed::FixedSource;
 
 /// Every name an error may carry: the query's fields, or `query` itself.

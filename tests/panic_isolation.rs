@@ -97,6 +97,10 @@ async fn a_panic_in_one_query_is_that_querys_error_and_the_rest_answer() {
         assert_eq!(r.len(), 5, "round {round}: every query has an answer");
         for id in ["P", "P2"] {
             assert_eq!(r[id].status, 500, "round {round} {id}");
+            assert_eq!(
+                r[id].error_source, "plugin",
+                "a panic is the plugin's fault"
+            );
             assert!(r[id].frames.is_empty());
             assert!(
                 r[id].error.contains("internal error") && r[id].error.contains("keeps serving"),

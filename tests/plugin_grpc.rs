@@ -393,3 +393,61 @@ async fn plugin_metrics_count_woodpecker_traffic_per_data_source() {
     );
     assert!(value("cached_pipelines") > 0);
 }
+
+/// Only the fields this test reads of `pluginv2.QueryDataResponse`, decoded
+/// here rather than with the plugin's or the SDK's messages (the SDK's
+/// 0.5.0 message has no `errorSource`).
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawResponses {
+    #[prost(map = "string, message", tag = "1")]
+    responses: HashMap<String, RawResponse>,
+}
+
+#[derive(Clone, PartialEq, prost::Message)]
+struct RawResponse {
+    #[prost(string, tag = "2")]
+    error: String,
+    #[prost(int32, tag = "4")]
+    status: i32,
+    #[prost(string, tag = "5")]
+    error_source: String,
+}
+
+#[tokio::test]
+async fn each_error_says_whose_fault_it_is() {
+    let server = fixture_server(FakeConfig::default()).await;
+    let plugin = PluginProcess::start().await;
+    let request = grafana_plugin_sdk::pluginv2::QueryDataRequest {
+        plugin_context: Some(fixture_ctx(&server, json!({}))),
+        headers: Default::default(),
+        queries: vec![
+            query("ok", json!({"repos": ["acme/api"]}), T0, RANGE_END),
+            query("bad", json!({"windowDays": -1}), T0, RANGE_END),
+            query("gone", json!({"repos": ["acme/nope"]}), T0, RANGE_END),
+        ],
+    };
+    let mut grpc = tonic::client::Grpc::new(plugin.channel());
+    grpc.ready().await.unwrap();
+    let answer: RawResponses = grpc
+        .unary(
+            tonic::Request::new(request),
+            http::uri::PathAndQuery::from_static("/pluginv2.Data/QueryData"),
+            tonic::codec::ProstCodec::default(),
+        )
+        .await
+        .expect("QueryData answers")
+        .into_inner();
+    let r = &answer.responses;
+    assert_eq!((r["ok"].status, r["ok"].error_source.as_str()), (200, ""));
+    // The user's query and Woodpecker's answers are not the plugin's fault.
+    assert_eq!(
+        (r["bad"].status, r["bad"].error_source.as_str()),
+        (400, "downstream")
+    );
+    assert_eq!(
+        (r["gone"].status, r["gone"].error_source.as_str()),
+        (404, "downstream"),
+        "{}",
+        r["gone"].error
+    );
+}

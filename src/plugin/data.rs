@@ -6,47 +6,13 @@ use std::sync::Arc;
 
 use futures::future::join_all;
 use futures::FutureExt;
-use grafana_plugin_sdk::pluginv2::{DataQuery, DataResponse, QueryDataResponse};
+use grafana_plugin_sdk::pluginv2::DataQuery;
 
+use super::failure::QueryFailure;
 use super::frame::Frame;
 use super::instances::Instance;
 use super::run;
-use crate::source::{SourceError, SourceErrorKind};
-
-/// Why one query has no frames: shown to the user as that query's error.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct QueryFailure {
-    /// HTTP-style status Grafana shows (400 bad query, 502 upstream, ...).
-    pub status: i32,
-    pub message: String,
-}
-
-impl QueryFailure {
-    pub fn bad_request(message: impl Into<String>) -> QueryFailure {
-        QueryFailure {
-            status: 400,
-            message: message.into(),
-        }
-    }
-}
-
-/// Woodpecker's trouble as the HTTP status Grafana shows.
-impl From<SourceError> for QueryFailure {
-    fn from(e: SourceError) -> QueryFailure {
-        QueryFailure {
-            status: match e.kind {
-                SourceErrorKind::BadConfig => 400,
-                SourceErrorKind::Unauthorized => 401,
-                SourceErrorKind::NotFound => 404,
-                SourceErrorKind::Timeout | SourceErrorKind::Deadline => 504,
-                SourceErrorKind::Unavailable
-                | SourceErrorKind::Upstream
-                | SourceErrorKind::Incomplete => 502,
-            },
-            message: e.message,
-        }
-    }
-}
+use super::wire::{DataResponse, QueryDataResponse};
 
 pub async fn query_data(
     instance: Result<Arc<Instance>, String>,
@@ -63,10 +29,9 @@ pub async fn query_data(
                     .await
                     .unwrap_or_else(|_| {
                         tracing::error!(ref_id = %q.ref_id, "query handling panicked");
-                        Err(QueryFailure {
-                            status: 500,
-                            message: "internal error while answering this query; the plugin logged it and keeps serving".into(),
-                        })
+                        Err(QueryFailure::internal(
+                            "internal error while answering this query; the plugin logged it and keeps serving",
+                        ))
                     }),
             };
             (q.ref_id.clone(), response(&q.ref_id, result))
@@ -83,10 +48,7 @@ fn response(ref_id: &str, result: Result<Vec<Frame>, QueryFailure>) -> DataRespo
             .iter()
             .map(|f| f.to_arrow(ref_id))
             .collect::<Result<Vec<_>, _>>()
-            .map_err(|e| QueryFailure {
-                status: 500,
-                message: format!("could not encode the result: {e}"),
-            })
+            .map_err(|e| QueryFailure::internal(format!("could not encode the result: {e}")))
     });
     match encoded {
         Ok(frames) => DataResponse {
@@ -97,6 +59,7 @@ fn response(ref_id: &str, result: Result<Vec<Frame>, QueryFailure>) -> DataRespo
         Err(f) => DataResponse {
             error: f.message,
             status: f.status,
+            error_source: f.source.as_str().to_string(),
             ..Default::default()
         },
     }

@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod datasource;
+pub mod failure;
 pub mod frame;
 pub mod frames;
 pub mod health;
@@ -12,3 +13,4 @@ pub mod query;
 pub mod resources;
 pub mod run;
 pub mod server;
+pub mod wire;

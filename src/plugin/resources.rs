@@ -9,7 +9,7 @@ use grafana_plugin_sdk::pluginv2::{CallResourceRequest, CallResourceResponse, St
 use reqwest::Url;
 use serde_json::{json, Value};
 
-use super::data::QueryFailure;
+use super::failure::QueryFailure;
 use super::instances::Instance;
 use crate::domain;
 use crate::input::json_fields::FieldError;

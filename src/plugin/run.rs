@@ -4,7 +4,7 @@
 
 use grafana_plugin_sdk::pluginv2::DataQuery;
 
-use super::data::QueryFailure;
+use super::failure::QueryFailure;
 use super::frame::{Frame, Meta, Notice, Severity, Visualisation};
 use super::frames;
 use super::instances::Instance;

@@ -4,13 +4,13 @@
 //! We implement the raw `pluginv2` traits rather than the SDK's typed
 //! services: the SDK fails a whole request on one query's bad JSON or on a
 //! user whose role is `None`, and drops labels from fields with a config.
+//! Data is our own service (`wire`), to send each error's source.
 
 use std::sync::Arc;
 
 use grafana_plugin_sdk::backend;
 use grafana_plugin_sdk::pluginv2::{
-    self, data_server::DataServer, diagnostics_server::DiagnosticsServer,
-    resource_server::ResourceServer,
+    self, diagnostics_server::DiagnosticsServer, resource_server::ResourceServer,
 };
 use tokio_stream::wrappers::TcpListenerStream;
 use tokio_stream::StreamExt;
@@ -18,6 +18,7 @@ use tonic::{Request, Response, Status};
 use tracing_subscriber::{prelude::*, EnvFilter};
 
 use super::instances::Instances;
+use super::wire::{DataService, QueryData, QueryDataResponse};
 use super::{data, health, metrics, resources};
 
 #[derive(Clone, Default)]
@@ -44,7 +45,7 @@ pub async fn serve(backend: Backend) -> Result<(), Box<dyn std::error::Error>> {
         .try_init()?;
     let listener = backend::initialize().await?;
     let (mut reporter, health_service) = tonic_health::server::health_reporter();
-    reporter.set_serving::<DataServer<Backend>>().await;
+    reporter.set_serving::<DataService<Backend>>().await;
     reporter.set_serving::<DiagnosticsServer<Backend>>().await;
     reporter.set_serving::<ResourceServer<Backend>>().await;
     // Without TCP_NODELAY small gRPC responses wait ~40 ms for delayed ACKs.
@@ -57,7 +58,7 @@ pub async fn serve(backend: Backend) -> Result<(), Box<dyn std::error::Error>> {
     tracing::info!("serving Woodpecker DORA plugin");
     tonic::transport::Server::builder()
         .add_service(health_service)
-        .add_service(DataServer::new(backend.clone()))
+        .add_service(DataService::new(backend.clone()))
         .add_service(DiagnosticsServer::new(backend.clone()))
         .add_service(ResourceServer::new(backend))
         .serve_with_incoming(incoming)
@@ -66,16 +67,10 @@ pub async fn serve(backend: Backend) -> Result<(), Box<dyn std::error::Error>> {
 }
 
 #[tonic::async_trait]
-impl pluginv2::data_server::Data for Backend {
-    async fn query_data(
-        &self,
-        request: Request<pluginv2::QueryDataRequest>,
-    ) -> Result<Response<pluginv2::QueryDataResponse>, Status> {
-        let request = request.into_inner();
+impl QueryData for Backend {
+    async fn query_data(&self, request: pluginv2::QueryDataRequest) -> QueryDataResponse {
         let instance = self.instances.get(request.plugin_context.as_ref());
-        Ok(Response::new(
-            data::query_data(instance, request.queries).await,
-        ))
+        data::query_data(instance, request.queries).await
     }
 }
 

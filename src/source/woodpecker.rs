@@ -10,8 +10,7 @@ use super::{
     SourceErrorKind, SourceStats,
 };
 use crate::woodpecker::{
-    CacheConfig, ClientConfig, Error, ErrorKind, HistoryNeed, PipelineCache, Token,
-    WoodpeckerClient,
+    CacheConfig, ClientConfig, Error, HistoryNeed, PipelineCache, Token, WoodpeckerClient,
 };
 
 pub struct WoodpeckerSource {
@@ -80,16 +79,21 @@ impl WoodpeckerSource {
     }
 }
 
+/// The one classification of a Woodpecker error, for every output.
 fn to_source_error(e: Error) -> SourceError {
-    let kind = match e.kind() {
-        ErrorKind::Config => SourceErrorKind::BadConfig,
-        ErrorKind::Auth => SourceErrorKind::Unauthorized,
-        ErrorKind::NotFound => SourceErrorKind::NotFound,
-        ErrorKind::Network if matches!(e, Error::Timeout { .. }) => SourceErrorKind::Timeout,
-        ErrorKind::Network if matches!(e, Error::Deadline { .. }) => SourceErrorKind::Deadline,
-        ErrorKind::Network => SourceErrorKind::Unavailable,
-        ErrorKind::BadResponse if matches!(e, Error::Paging { .. }) => SourceErrorKind::Incomplete,
-        ErrorKind::Server | ErrorKind::BadResponse => SourceErrorKind::Upstream,
+    let kind = match &e {
+        Error::InvalidUrl { .. } | Error::InvalidToken | Error::BadRepoName(_) => {
+            SourceErrorKind::BadConfig
+        }
+        Error::Unauthorized { .. } | Error::Forbidden { .. } => SourceErrorKind::Unauthorized,
+        Error::RepoNotFound { .. } | Error::NotFound { .. } => SourceErrorKind::NotFound,
+        Error::Timeout { .. } => SourceErrorKind::Timeout,
+        Error::Deadline { .. } => SourceErrorKind::Deadline,
+        Error::Unreachable { .. } | Error::Tls { .. } | Error::Interrupted { .. } => {
+            SourceErrorKind::Unavailable
+        }
+        Error::Paging { .. } => SourceErrorKind::Incomplete,
+        _ => SourceErrorKind::Upstream,
     };
     SourceError {
         kind,

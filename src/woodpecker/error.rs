@@ -3,20 +3,7 @@
 //! requests carry it only in a sensitive header, URLs are built without
 //! credentials, and response bodies are described, never quoted.
 
-use std::fmt;
 use std::time::Duration;
-
-/// A coarse classification, handy for metrics labels and for deciding
-/// whether to fall back to cached data.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum ErrorKind {
-    Config,
-    Network,
-    Auth,
-    NotFound,
-    Server,
-    BadResponse,
-}
 
 #[derive(Debug, Clone, thiserror::Error)]
 #[non_exhaustive]
@@ -106,28 +93,6 @@ fn unauthorized_msg(token_configured: bool, endpoint: &str) -> String {
 }
 
 impl Error {
-    pub fn kind(&self) -> ErrorKind {
-        match self {
-            Error::InvalidUrl { .. } | Error::InvalidToken | Error::BadRepoName(_) => {
-                ErrorKind::Config
-            }
-            Error::Unreachable { .. }
-            | Error::Tls { .. }
-            | Error::Timeout { .. }
-            | Error::Deadline { .. } => ErrorKind::Network,
-            Error::Interrupted { .. } => ErrorKind::Network,
-            Error::Unauthorized { .. } | Error::Forbidden { .. } => ErrorKind::Auth,
-            Error::RepoNotFound { .. } | Error::NotFound { .. } => ErrorKind::NotFound,
-            Error::RateLimited { .. } | Error::Server { .. } => ErrorKind::Server,
-            Error::Rejected { .. }
-            | Error::NotWoodpecker { .. }
-            | Error::Malformed { .. }
-            | Error::OutOfOrder { .. }
-            | Error::Paging { .. }
-            | Error::TooLarge { .. } => ErrorKind::BadResponse,
-        }
-    }
-
     /// True when what the cache already holds for a repo is still worth
     /// serving (with a notice) after this error: a passing outage, or a
     /// server that stopped paging, as opposed to a deleted repo or a
@@ -147,19 +112,6 @@ impl Error {
                 | Error::RateLimited { .. }
                 | Error::Server { .. }
         )
-    }
-}
-
-impl fmt::Display for ErrorKind {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            ErrorKind::Config => "config",
-            ErrorKind::Network => "network",
-            ErrorKind::Auth => "auth",
-            ErrorKind::NotFound => "not_found",
-            ErrorKind::Server => "server",
-            ErrorKind::BadResponse => "bad_response",
-        })
     }
 }
 
@@ -258,6 +210,5 @@ mod tests {
             token_configured: true,
         };
         assert!(e.to_string().contains("personal access token"));
-        assert_eq!(e.kind(), ErrorKind::Auth);
     }
 }

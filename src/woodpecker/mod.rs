@@ -18,7 +18,7 @@ pub use client::{PageQuery, PipelinePage, WoodpeckerClient, PER_PAGE};
 pub use config::{CacheConfig, ClientConfig, Token};
 pub use counters::Counters;
 pub use deadline::Deadline;
-pub use error::{Error, ErrorKind};
+pub use error::Error;
 pub use export::parse_pipeline_json;
 pub use model::Repo;
 pub use version::ServerVersion;
