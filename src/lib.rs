@@ -2,7 +2,6 @@
 
 pub mod analysis;
 pub mod cli;
-pub mod demo;
 pub mod domain;
 pub mod input;
 pub mod plugin;

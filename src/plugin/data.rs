@@ -9,7 +9,7 @@ use futures::FutureExt;
 use grafana_plugin_sdk::pluginv2::DataQuery;
 
 use super::failure::QueryFailure;
-use super::frame::Frame;
+use super::dataframe::Frame;
 use super::instances::Instance;
 use super::run;
 use super::wire::{DataResponse, QueryDataResponse};

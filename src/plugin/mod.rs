@@ -4,8 +4,8 @@
 pub mod data;
 pub mod datasource;
 pub mod failure;
-pub mod frame;
-pub mod frames;
+pub mod dataframe;
+pub mod render;
 pub mod health;
 pub mod instances;
 pub mod metrics;

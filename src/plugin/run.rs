@@ -5,8 +5,8 @@
 use grafana_plugin_sdk::pluginv2::DataQuery;
 
 use super::failure::QueryFailure;
-use super::frame::{Frame, Meta, Notice, Severity, Visualisation};
-use super::frames;
+use super::dataframe::{Frame, Meta, Notice, Severity, Visualisation};
+use super::render;
 use super::instances::Instance;
 use super::query::{QuerySpec, QueryType};
 use crate::analysis::{self, Answered, Ask, Scope};
@@ -70,15 +70,15 @@ pub async fn run_query(
     }
     let (frames, vis) = match answer.answers.pop().expect("one answer per ask") {
         Answered::Incidents(rows) => (
-            vec![frames::incidents_frame(&rows, spec.include_superseded)],
+            vec![render::incidents_frame(&rows, spec.include_superseded)],
             Some(Visualisation::Table),
         ),
         Answered::Deploys(rows) => (
-            vec![frames::deploys_frame(&rows)],
+            vec![render::deploys_frame(&rows)],
             Some(Visualisation::Table),
         ),
-        Answered::Summary(groups) => (vec![frames::summary_frame(&groups)], None),
-        Answered::Series(series) => (frames::mttr_frames(&series), Some(Visualisation::Graph)),
+        Answered::Summary(groups) => (vec![render::summary_frame(&groups)], None),
+        Answered::Series(series) => (render::mttr_frames(&series), Some(Visualisation::Graph)),
     };
     let meta = meta(&spec, &scope, &answer.notices, vis);
     Ok(frames

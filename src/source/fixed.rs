@@ -11,7 +11,7 @@ use super::{
     Deadline, HealthReport, Histories, History, HistoryRequest, PipelineSource, Repo, SourceError,
     SourceErrorKind,
 };
-use crate::demo::{demo_history, DEMO_DAYS};
+use super::demo::{demo_history, DEMO_DAYS};
 use crate::domain::Pipeline;
 use crate::woodpecker::parse_pipeline_json;
 

@@ -2,6 +2,7 @@
 //! cache) or the built-in demo history. The plugin and the CLI only see
 //! this interface.
 
+mod demo;
 pub mod fixed;
 pub mod woodpecker;
 

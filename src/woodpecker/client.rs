@@ -288,11 +288,6 @@ impl WoodpeckerClient {
         self.inner.failure_backoff
     }
 
-    /// The normalised server root (no trailing slash).
-    pub fn base_url(&self) -> &str {
-        &self.inner.base
-    }
-
     pub fn counters(&self) -> Counters {
         self.inner.counters.snapshot()
     }

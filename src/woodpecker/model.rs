@@ -37,13 +37,10 @@ pub(crate) struct WireVersion {
     pub version: String,
 }
 
-/// `/api/user`: only the login is read (never the email or avatar).
+/// `/api/user`: an object proves the token; nothing in it is read (it
+/// names a person).
 #[derive(Deserialize)]
-pub(crate) struct WireUser {
-    #[serde(default, deserialize_with = "null_default")]
-    #[allow(dead_code)]
-    pub login: String,
-}
+pub(crate) struct WireUser {}
 
 /// One element of `GET /api/repos/{id}/pipelines`.
 #[derive(Deserialize)]

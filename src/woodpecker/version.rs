@@ -57,12 +57,6 @@ impl ServerVersion {
         self.at_least(3, 0)
     }
 
-    /// 3.x names times `created`/`started`/`finished`; 2.x used `*_at`.
-    /// (The client parses both regardless.)
-    pub fn uses_v3_names(&self) -> bool {
-        self.at_least(3, 0)
-    }
-
     /// Whether the server's event validation knows this event name, so that
     /// sending it in `event=` does not produce a 400.
     pub fn knows_event(&self, event: crate::domain::Event) -> bool {

@@ -14,7 +14,6 @@ use arrow_array::{
 use arrow_ipc::writer::FileWriter;
 use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, TimeUnit};
 use serde::Serialize;
-use serde_json::Value;
 
 /// The values of one column. Times are Unix seconds here and nanoseconds on
 /// the wire, as Grafana's reader expects.
@@ -148,7 +147,6 @@ impl Field {
 pub enum Severity {
     Info,
     Warning,
-    Error,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -168,18 +166,12 @@ pub enum Visualisation {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Meta {
-    #[serde(rename = "type", skip_serializing_if = "Option::is_none")]
-    pub frame_type: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub type_version: Option<[u32; 2]>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub executed_query_string: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preferred_visualisation_type: Option<Visualisation>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub notices: Vec<Notice>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub custom: Option<Value>,
 }
 
 #[derive(Clone, Debug, PartialEq)]

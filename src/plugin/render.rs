@@ -1,9 +1,9 @@
-//! Engine results as Grafana frames. Field names are the documented
+//! Application answers as Grafana frames. Field names are the documented
 //! contract of each query type; times are timestamps, durations seconds.
 
 use std::collections::BTreeMap;
 
-use super::frame::{DataLink, Field, FieldConfig, Frame, Values};
+use super::dataframe::{DataLink, Field, FieldConfig, Frame, Values};
 use crate::analysis::{DeployLine, IncidentRow};
 use crate::domain::{GroupLabel, Series, Summary};
 
