@@ -473,66 +473,120 @@ proptest! {
         prop_assert_eq!(rows, d2.iter().collect::<Vec<_>>());
         prop_assert_eq!(&pair(&d2, &settings, now), &incidents);
     }
+}
 
-    #[test]
-    fn range_cuts_never_change_an_incident_inside(
-        histories in arb_histories(),
-        (filter, settings) in arb_settings(),
-        range in arb_range(),
-        back in 0i64..400_000,
-        split in 0i64..700_000,
-        now in arb_now(),
-    ) {
-        let full = collect(&histories, &filter, &settings);
-        let incidents = pair(&full, &settings, now);
-        // A chain's length needs history until the chain ends; everything
-        // else only up to `to + window`. So lengths are compared separately.
-        let inside = |d: &Deploys, i: &Incidents| -> Vec<RefIncident> {
-            as_ref(d, i)
-                .into_iter()
-                .filter(|i| range.contains(i.failed_at))
-                .map(|mut i| {
-                    match &mut i.state {
-                        IncidentState::Resolved { chain_failures, .. }
-                        | IncidentState::Open { chain_failures, .. } => *chain_failures = 0,
-                        IncidentState::Superseded { .. } => {}
-                    }
-                    i
+/// Cases of `range_cuts_never_change_an_incident_inside`.
+const CUT_CASES: u32 = 160;
+
+/// Cutting history as a data layer does never change an incident in range.
+#[test]
+fn range_cuts_never_change_an_incident_inside() {
+    let checked = std::cell::Cell::new((0usize, 0usize));
+    let strategy = (
+        arb_histories(),
+        arb_settings(),
+        arb_range(),
+        0i64..400_000,
+        0i64..700_000,
+        arb_now(),
+    );
+    // A fixed seed, so the counts asserted below do not vary between runs.
+    let mut runner = proptest::test_runner::TestRunner::new_with_rng(
+        ProptestConfig::with_cases(CUT_CASES),
+        proptest::test_runner::TestRng::deterministic_rng(
+            proptest::test_runner::RngAlgorithm::ChaCha,
+        ),
+    );
+    let result = runner.run(
+        &strategy,
+        |(histories, (filter, settings), range, back, split, now)| {
+            let full = collect(&histories, &filter, &settings);
+            let incidents = pair(&full, &settings, now);
+            // A chain's length needs history until the chain ends; everything
+            // else only up to `to + window`. So lengths are compared separately.
+            let inside = |d: &Deploys, i: &Incidents| -> Vec<RefIncident> {
+                as_ref(d, i)
+                    .into_iter()
+                    .filter(|i| range.contains(i.failed_at))
+                    .map(|mut i| {
+                        match &mut i.state {
+                            IncidentState::Resolved { chain_failures, .. }
+                            | IncidentState::Open { chain_failures, .. } => *chain_failures = 0,
+                            IncidentState::Superseded { .. } => {}
+                        }
+                        i
+                    })
+                    .collect()
+            };
+
+            // Fetch only [from - back, to + window], as a data layer would.
+            let lo = range.from - back;
+            let hi = range.to + settings.window_secs;
+            let cut: Vec<(String, Vec<Pipeline>)> = histories
+                .iter()
+                .map(|(r, ps)| {
+                    (
+                        r.clone(),
+                        ps.iter()
+                            .filter(|p| p.finished >= lo && p.finished <= hi)
+                            .cloned()
+                            .collect(),
+                    )
                 })
-                .collect()
-        };
-
-        // Fetch only [from - back, to + window], as a data layer would.
-        let lo = range.from - back;
-        let hi = range.to + settings.window_secs;
-        let cut: Vec<(String, Vec<Pipeline>)> = histories
-            .iter()
-            .map(|(r, ps)| {
-                (r.clone(), ps.iter().filter(|p| p.finished >= lo && p.finished <= hi).cloned().collect())
-            })
-            .collect();
-        let enough = cut.iter().all(|(_, ps)| lookback_satisfied(ps, range.from, &filter, &settings));
-        if enough {
-            let part = collect(&cut, &filter, &settings);
-            let part_incidents = pair(&part, &settings, now);
-            prop_assert_eq!(inside(&part, &part_incidents), inside(&full, &incidents));
-            prop_assert_eq!(
-                summarise(&part, &part_incidents, range, &settings).incidents,
-                summarise(&full, &incidents, range, &settings).incidents
-            );
-        }
-        // Splitting a range splits its counts.
-        if range.from <= split && split < range.to {
-            let a = TimeRange { from: range.from, to: split };
-            let b = TimeRange { from: split + 1, to: range.to };
-            let (sa, sb) = (
-                summarise(&full, &incidents, a, &settings),
-                summarise(&full, &incidents, b, &settings),
-            );
-            let s = summarise(&full, &incidents, range, &settings);
-            prop_assert_eq!(s.incidents, sa.incidents + sb.incidents);
-            prop_assert_eq!(s.open + s.superseded + s.flaky, sa.open + sa.superseded + sa.flaky + sb.open + sb.superseded + sb.flaky);
-            prop_assert_eq!(s.deploys, sa.deploys + sb.deploys);
-        }
+                .collect();
+            let enough = cut
+                .iter()
+                .all(|(_, ps)| lookback_satisfied(ps, range.from, &filter, &settings));
+            if enough {
+                let part = collect(&cut, &filter, &settings);
+                let part_incidents = pair(&part, &settings, now);
+                let want = inside(&full, &incidents);
+                let (n, with_incidents) = checked.get();
+                checked.set((n + 1, with_incidents + usize::from(!want.is_empty())));
+                prop_assert_eq!(inside(&part, &part_incidents), want);
+                prop_assert_eq!(
+                    summarise(&part, &part_incidents, range, &settings).incidents,
+                    summarise(&full, &incidents, range, &settings).incidents
+                );
+            }
+            // Splitting a range splits its counts.
+            if range.from <= split && split < range.to {
+                let a = TimeRange {
+                    from: range.from,
+                    to: split,
+                };
+                let b = TimeRange {
+                    from: split + 1,
+                    to: range.to,
+                };
+                let (sa, sb) = (
+                    summarise(&full, &incidents, a, &settings),
+                    summarise(&full, &incidents, b, &settings),
+                );
+                let s = summarise(&full, &incidents, range, &settings);
+                prop_assert_eq!(s.incidents, sa.incidents + sb.incidents);
+                prop_assert_eq!(
+                    s.open + s.superseded + s.flaky,
+                    sa.open + sa.superseded + sa.flaky + sb.open + sb.superseded + sb.flaky
+                );
+                prop_assert_eq!(s.deploys, sa.deploys + sb.deploys);
+            }
+            Ok(())
+        },
+    );
+    if let Err(e) = result {
+        panic!("{e}");
     }
+    // The comparison runs only when the cut holds enough history: make sure
+    // it ran in a good share of the cases, and that many held incidents.
+    let (n, with_incidents) = checked.get();
+    eprintln!("range cuts: {n} of {CUT_CASES} cases compared, {with_incidents} with incidents");
+    assert!(
+        n >= CUT_CASES as usize / 4,
+        "only {n} of {CUT_CASES} cases compared"
+    );
+    assert!(
+        with_incidents >= CUT_CASES as usize / 10,
+        "only {with_incidents} cases had incidents"
+    );
 }

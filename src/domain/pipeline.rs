@@ -24,7 +24,7 @@ pub enum Status {
 }
 
 impl Status {
-    pub const ALL: [Status; 11] = [
+    pub(crate) const ALL: [Status; 11] = [
         Status::Success,
         Status::Failure,
         Status::Error,
@@ -86,7 +86,7 @@ pub enum Event {
 }
 
 impl Event {
-    pub const ALL: [Event; 9] = [
+    pub(crate) const ALL: [Event; 9] = [
         Event::Push,
         Event::PullRequest,
         Event::PullRequestClosed,

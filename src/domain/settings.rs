@@ -63,8 +63,8 @@ pub struct RecoverySettings {
     pub open_incidents: OpenIncidents,
 }
 
-pub const DAY_SECS: i64 = 86_400;
-pub const WEEK_SECS: i64 = 7 * DAY_SECS;
+pub(crate) const DAY_SECS: i64 = 86_400;
+pub(crate) const WEEK_SECS: i64 = 7 * DAY_SECS;
 
 impl Default for RecoverySettings {
     fn default() -> Self {

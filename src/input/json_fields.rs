@@ -51,7 +51,7 @@ impl<'a> JsonObject<'a> {
         self.map?.get(key).filter(|v| !v.is_null())
     }
 
-    pub fn opt_str(&self, key: &str) -> Result<Option<&'a str>, FieldError> {
+    pub(crate) fn opt_str(&self, key: &str) -> Result<Option<&'a str>, FieldError> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
@@ -95,7 +95,7 @@ impl<'a> JsonObject<'a> {
 
     /// A list of repository names (`owner/name`), each checked so that none
     /// can leave its request path; the first bad one fails the field.
-    pub fn repo_names(&self, key: &str) -> Result<Vec<String>, FieldError> {
+    pub(crate) fn repo_names(&self, key: &str) -> Result<Vec<String>, FieldError> {
         let names = self.strings(key)?;
         for n in &names {
             crate::domain::check_repo_name(n).map_err(|e| FieldError::new(key, e.to_string()))?;
@@ -105,7 +105,12 @@ impl<'a> JsonObject<'a> {
 
     /// A number within `[min, max]`; numeric strings are accepted because
     /// Grafana's template interpolation produces strings.
-    pub fn opt_number(&self, key: &str, min: f64, max: f64) -> Result<Option<f64>, FieldError> {
+    pub(crate) fn opt_number(
+        &self,
+        key: &str,
+        min: f64,
+        max: f64,
+    ) -> Result<Option<f64>, FieldError> {
         let n = match self.get(key) {
             None => return Ok(None),
             Some(Value::Number(n)) => n.as_f64(),
@@ -129,7 +134,12 @@ impl<'a> JsonObject<'a> {
     }
 
     /// A whole number within `[min, max]`.
-    pub fn opt_whole(&self, key: &str, min: u64, max: u64) -> Result<Option<u64>, FieldError> {
+    pub(crate) fn opt_whole(
+        &self,
+        key: &str,
+        min: u64,
+        max: u64,
+    ) -> Result<Option<u64>, FieldError> {
         match self.opt_number(key, min as f64, max as f64)? {
             None => Ok(None),
             Some(n) if n.fract() == 0.0 => Ok(Some(n as u64)),
@@ -140,7 +150,7 @@ impl<'a> JsonObject<'a> {
         }
     }
 
-    pub fn opt_bool(&self, key: &str) -> Result<Option<bool>, FieldError> {
+    pub(crate) fn opt_bool(&self, key: &str) -> Result<Option<bool>, FieldError> {
         match self.get(key) {
             None => Ok(None),
             Some(Value::Bool(b)) => Ok(Some(*b)),

@@ -62,7 +62,7 @@ impl RecoveryOptions {
 impl RecoveryOptions {
     /// The engine's filter and settings: every unset option takes the
     /// engine's documented default.
-    pub fn resolve(self) -> (DeployFilter, RecoverySettings) {
+    pub(crate) fn resolve(self) -> (DeployFilter, RecoverySettings) {
         let f = DeployFilter::default();
         let s = RecoverySettings::default();
         let filter = DeployFilter {
@@ -121,7 +121,7 @@ fn parse_failure_status(s: &str) -> Result<Status, String> {
 }
 
 /// Statuses a user may count as a failed deploy.
-pub const FAILURE_CANDIDATES: [Status; 6] = [
+pub(crate) const FAILURE_CANDIDATES: [Status; 6] = [
     Status::Failure,
     Status::Error,
     Status::Killed,

@@ -8,8 +8,8 @@ use futures::future::join_all;
 use futures::FutureExt;
 use grafana_plugin_sdk::pluginv2::DataQuery;
 
-use super::failure::QueryFailure;
 use super::dataframe::Frame;
+use super::failure::QueryFailure;
 use super::instances::Instance;
 use super::run;
 use super::wire::{DataResponse, QueryDataResponse};

@@ -123,12 +123,12 @@ impl Field {
         }
     }
 
-    pub fn with_labels(mut self, labels: BTreeMap<String, String>) -> Field {
+    pub(crate) fn with_labels(mut self, labels: BTreeMap<String, String>) -> Field {
         self.labels = labels;
         self
     }
 
-    pub fn with_config(mut self, config: FieldConfig) -> Field {
+    pub(crate) fn with_config(mut self, config: FieldConfig) -> Field {
         self.config = Some(config);
         self
     }
@@ -190,7 +190,7 @@ impl Frame {
         }
     }
 
-    pub fn with_meta(mut self, meta: Meta) -> Frame {
+    pub(crate) fn with_meta(mut self, meta: Meta) -> Frame {
         self.meta = meta;
         self
     }
@@ -201,7 +201,7 @@ impl Frame {
 
     /// Encodes the frame as an Arrow IPC file, the bytes Grafana expects in
     /// `DataResponse.frames`.
-    pub fn to_arrow(&self, ref_id: &str) -> Result<Vec<u8>, ArrowError> {
+    pub(crate) fn to_arrow(&self, ref_id: &str) -> Result<Vec<u8>, ArrowError> {
         let rows = self.rows();
         if let Some(bad) = self.fields.iter().find(|f| f.values.len() != rows) {
             return Err(ArrowError::InvalidArgumentError(format!(

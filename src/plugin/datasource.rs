@@ -98,7 +98,7 @@ impl DataSourceConfig {
     }
 
     /// Where this data source reads pipelines from.
-    pub fn origin(&self) -> Origin {
+    pub(crate) fn origin(&self) -> Origin {
         if self.demo {
             Origin::Demo
         } else {

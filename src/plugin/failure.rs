@@ -34,7 +34,7 @@ pub struct QueryFailure {
 
 impl QueryFailure {
     /// The query or the data source settings are wrong: the user's to fix.
-    pub fn bad_request(message: impl Into<String>) -> QueryFailure {
+    pub(crate) fn bad_request(message: impl Into<String>) -> QueryFailure {
         QueryFailure {
             status: 400,
             message: message.into(),

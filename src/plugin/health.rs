@@ -39,7 +39,7 @@ fn response(ok: bool, message: String, warnings: Vec<String>) -> CheckHealthResp
 }
 
 /// A token sent over plain http to another machine can be read on the way.
-pub fn plain_http_warning(config: &DataSourceConfig) -> Option<String> {
+pub(crate) fn plain_http_warning(config: &DataSourceConfig) -> Option<String> {
     if config.demo || config.token.is_none() {
         return None;
     }

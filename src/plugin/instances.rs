@@ -26,12 +26,12 @@ pub struct Instance {
 
 /// How long an unused instance is kept by default: an hour, so dashboards
 /// opened now and then stay warm, while deleted data sources go.
-pub const DEFAULT_IDLE: Duration = Duration::from_secs(3_600);
+pub(crate) const DEFAULT_IDLE: Duration = Duration::from_secs(3_600);
 
 /// The plugin setting (`[plugin.dorakit-woodpecker-datasource]
 /// instance_idle_seconds` in grafana.ini, which Grafana passes as this
 /// variable) that overrides [`DEFAULT_IDLE`].
-pub const IDLE_ENV: &str = "GF_PLUGIN_INSTANCE_IDLE_SECONDS";
+pub(crate) const IDLE_ENV: &str = "GF_PLUGIN_INSTANCE_IDLE_SECONDS";
 
 pub struct Instances {
     live: Mutex<HashMap<String, Live>>,
@@ -51,7 +51,7 @@ impl Default for Instances {
 }
 
 impl Instances {
-    pub fn with_idle(idle: Duration) -> Self {
+    pub(crate) fn with_idle(idle: Duration) -> Self {
         Instances {
             live: Mutex::default(),
             idle,

@@ -2,14 +2,14 @@
 //! engine. No recovery logic lives here.
 
 pub mod data;
+pub mod dataframe;
 pub mod datasource;
 pub mod failure;
-pub mod dataframe;
-pub mod render;
 pub mod health;
 pub mod instances;
 pub mod metrics;
 pub mod query;
+pub mod render;
 pub mod resources;
 pub mod run;
 pub mod server;

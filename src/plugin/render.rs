@@ -8,7 +8,7 @@ use crate::analysis::{DeployLine, IncidentRow};
 use crate::domain::{GroupLabel, Series, Summary};
 
 /// Failed deploys and how each ended, newest first.
-pub fn incidents_frame(rows: &[IncidentRow], include_superseded: bool) -> Frame {
+pub(crate) fn incidents_frame(rows: &[IncidentRow], include_superseded: bool) -> Frame {
     let col = |f: fn(&IncidentRow) -> Option<i64>| rows.iter().map(f).collect::<Vec<_>>();
     let mut fields = vec![
         Field::new(
@@ -69,7 +69,7 @@ pub fn incidents_frame(rows: &[IncidentRow], include_superseded: bool) -> Frame 
 }
 
 /// The deploys in range, newest first.
-pub fn deploys_frame(rows: &[DeployLine]) -> Frame {
+pub(crate) fn deploys_frame(rows: &[DeployLine]) -> Frame {
     let text =
         |f: fn(&DeployLine) -> &str| Values::Str(rows.iter().map(|d| f(d).to_string()).collect());
     Frame::new(
@@ -95,7 +95,7 @@ pub fn deploys_frame(rows: &[DeployLine]) -> Frame {
 }
 
 /// One row per group (one row in all without grouping).
-pub fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
+pub(crate) fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
     let mut fields = Vec::new();
     if groups.iter().any(|(g, _)| g.repo.is_some()) {
         fields.push(Field::new(
@@ -159,7 +159,7 @@ pub fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
 
 /// One frame per series; a group's labels sit on every value field, next
 /// to the unit (which is why frames are written with our own encoder).
-pub fn mttr_frames(series: &[Series]) -> Vec<Frame> {
+pub(crate) fn mttr_frames(series: &[Series]) -> Vec<Frame> {
     series
         .iter()
         .map(|s| {

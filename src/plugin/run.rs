@@ -4,15 +4,15 @@
 
 use grafana_plugin_sdk::pluginv2::DataQuery;
 
-use super::failure::QueryFailure;
 use super::dataframe::{Frame, Meta, Notice, Severity, Visualisation};
-use super::render;
+use super::failure::QueryFailure;
 use super::instances::Instance;
 use super::query::{QuerySpec, QueryType};
+use super::render;
 use crate::analysis::{self, Answered, Ask, Scope};
 use crate::domain::{self, words, SeriesSpec, TimeRange};
 
-pub async fn run_query(
+pub(crate) async fn run_query(
     inst: &Instance,
     q: &DataQuery,
     now: i64,
@@ -107,7 +107,6 @@ fn meta(
         executed_query_string: Some(describe(spec, scope)),
         preferred_visualisation_type: vis,
         notices,
-        ..Meta::default()
     }
 }
 

@@ -4,7 +4,7 @@
 
 use crate::domain::{Event, Pipeline, Status};
 
-pub const DEMO_DAYS: i64 = 180;
+pub(crate) const DEMO_DAYS: i64 = 180;
 const SEED: u64 = 0x5eed_d0a4;
 const DAY: i64 = 86_400;
 
@@ -81,7 +81,7 @@ const PROFILES: [Profile; 5] = [
 ];
 
 /// The demo history as of `now` (Unix seconds).
-pub fn demo_history(now: i64) -> Vec<DemoRepo> {
+pub(crate) fn demo_history(now: i64) -> Vec<DemoRepo> {
     let mut rng = SplitMix(SEED);
     PROFILES
         .iter()

@@ -7,11 +7,11 @@ use std::sync::Arc;
 
 use tonic::async_trait;
 
+use super::demo::{demo_history, DEMO_DAYS};
 use super::{
     Deadline, HealthReport, Histories, History, HistoryRequest, PipelineSource, Repo, SourceError,
     SourceErrorKind,
 };
-use super::demo::{demo_history, DEMO_DAYS};
 use crate::domain::Pipeline;
 use crate::woodpecker::parse_pipeline_json;
 

@@ -143,7 +143,7 @@ pub fn open(origin: Origin, now: i64) -> Result<Arc<dyn PipelineSource>, SourceE
 
 /// The repos a query means by "all": every repo the source lists, by name,
 /// sorted case-insensitively.
-pub async fn all_repo_names(
+pub(crate) async fn all_repo_names(
     source: &dyn PipelineSource,
     deadline: Deadline,
 ) -> Result<Vec<String>, SourceError> {

@@ -276,7 +276,7 @@ impl WoodpeckerClient {
     }
 
     /// The same client, with every request cut to `deadline`.
-    pub fn with_deadline(&self, deadline: Deadline) -> WoodpeckerClient {
+    pub(crate) fn with_deadline(&self, deadline: Deadline) -> WoodpeckerClient {
         WoodpeckerClient {
             inner: self.inner.clone(),
             deadline,

@@ -15,7 +15,7 @@ impl Token {
     }
 
     /// The raw token. Only for building the `Authorization` header.
-    pub fn expose(&self) -> &str {
+    pub(crate) fn expose(&self) -> &str {
         &self.0
     }
 

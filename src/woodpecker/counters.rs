@@ -52,7 +52,7 @@ pub(crate) fn bump(c: &AtomicU64, n: u64) {
 }
 
 impl AtomicCounters {
-    pub fn snapshot(&self) -> Counters {
+    pub(crate) fn snapshot(&self) -> Counters {
         let g = |c: &AtomicU64| c.load(Ordering::Relaxed);
         Counters {
             requests: g(&self.requests),

@@ -22,7 +22,7 @@ impl Deadline {
     }
 
     /// Time left; `None` without a deadline.
-    pub fn remaining(&self) -> Option<Duration> {
+    pub(crate) fn remaining(&self) -> Option<Duration> {
         self.0
             .map(|(at, _)| at.saturating_duration_since(Instant::now()))
     }

@@ -93,14 +93,6 @@ fn unauthorized_msg(token_configured: bool, endpoint: &str) -> String {
 }
 
 impl Error {
-    /// True when what the cache already holds for a repo is still worth
-    /// serving (with a notice) after this error: a passing outage, or a
-    /// server that stopped paging, as opposed to a deleted repo or a
-    /// revoked token.
-    pub fn keeps_held_data(&self) -> bool {
-        self.is_transient() || matches!(self, Error::Paging { .. })
-    }
-
     /// True for errors that another attempt might not repeat.
     pub fn is_transient(&self) -> bool {
         matches!(
@@ -149,7 +141,7 @@ impl BodyKind {
     }
 
     /// In words, for "it returned …".
-    pub fn describe(self) -> &'static str {
+    pub(crate) fn describe(self) -> &'static str {
         match self {
             BodyKind::Empty => "an empty body",
             BodyKind::Html => "an HTML page",

@@ -78,7 +78,7 @@ fn pick(v3: i64, v2: i64) -> i64 {
 
 impl WirePipeline {
     /// `None` for a row without a usable number (never seen in practice).
-    pub fn into_domain(self) -> Option<Pipeline> {
+    pub(crate) fn into_domain(self) -> Option<Pipeline> {
         let number = u64::try_from(self.number).ok().filter(|n| *n > 0)?;
         Some(Pipeline {
             number,

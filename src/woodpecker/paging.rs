@@ -96,7 +96,7 @@ impl Window {
     /// pipelines created after `now - pending_recheck_secs` (older ones are
     /// forgotten). `None` when the window is empty (a cold fetch is an
     /// `extend`).
-    pub fn plan_refresh(
+    pub(crate) fn plan_refresh(
         &mut self,
         now: i64,
         pending_recheck_secs: i64,

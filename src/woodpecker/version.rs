@@ -48,18 +48,18 @@ impl ServerVersion {
     }
 
     /// `before`/`after` on the pipeline list (2.5.0+).
-    pub fn has_time_filters(&self) -> bool {
+    pub(crate) fn has_time_filters(&self) -> bool {
         self.at_least(2, 5)
     }
 
     /// `event`, `branch`, `status`, `ref` on the pipeline list (3.0.0+).
-    pub fn has_event_filter(&self) -> bool {
+    pub(crate) fn has_event_filter(&self) -> bool {
         self.at_least(3, 0)
     }
 
     /// Whether the server's event validation knows this event name, so that
     /// sending it in `event=` does not produce a 400.
-    pub fn knows_event(&self, event: crate::domain::Event) -> bool {
+    pub(crate) fn knows_event(&self, event: crate::domain::Event) -> bool {
         use crate::domain::Event::*;
         match event {
             Push | PullRequest | Tag | Deployment | Cron | Manual => true,
