@@ -72,7 +72,7 @@ fn csv_has_a_summary_and_an_incidents_table() {
     let mut lines = incidents.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "repo,environment,status,failed_at,recovered_at,recovery_seconds,flaky,chain_failures,pipeline,url"
+        "repo,environment,status,failed_at,recovered_at,recovery_seconds,flaky,chain_failures,pipeline,recovered_by,url"
     );
     assert!(lines.all(|l| l.split(',').nth(1) == Some("production")));
 }

@@ -71,6 +71,8 @@ async fn every_query_type_answers_on_the_demo_history() {
             "p50_seconds",
             "p90_seconds",
             "mean_seconds",
+            "min_seconds",
+            "max_seconds",
             "open",
             "superseded",
             "flaky",

@@ -1,6 +1,8 @@
 import { DataSourceJsonData, SelectableValue } from '@grafana/data';
 import { DataQuery } from '@grafana/schema';
 
+import contract from './contract.json';
+
 /** The four query types the backend answers (issue 4). */
 export type QueryType = 'incidents' | 'mttr' | 'summary' | 'deploys';
 
@@ -53,16 +55,14 @@ export interface WoodpeckerSecureJsonData {
   token?: string;
 }
 
-/** Defaults the backend applies when jsonData leaves a setting out (issue 4). */
+/**
+ * Defaults the backend applies when jsonData leaves a setting out. They come
+ * from `contract.json`, which the backend writes and its tests check
+ * (`tests/contract.rs`), so the two cannot drift.
+ */
 export const SETTINGS_DEFAULTS = {
-  events: ['deployment'],
-  failureStatuses: ['failure', 'error'],
-  windowDays: 7,
-  flakyMinutes: 5,
-  minSample: 5,
-  openIncidents: 'exclude' as OpenIncidents,
-  maxConcurrency: 8,
-  timeoutSeconds: 30,
+  ...contract.defaults,
+  openIncidents: contract.defaults.openIncidents as OpenIncidents,
 };
 
 export const DEFAULT_QUERY: Partial<WoodpeckerQuery> = {

@@ -4,9 +4,13 @@
 //! statistics, table rows with their links, what to tell the user) is here.
 //! Data flows one way: fetch → deploys → incidents → stats → rows.
 
+mod columns;
 mod fetch;
 mod rows;
 
+pub use columns::{
+    incident_columns, Column, Unit, Values, DEPLOY_COLUMNS, INCIDENT_COLUMNS, SUMMARY_COLUMNS,
+};
 pub use rows::{DeployLine, IncidentRow, IncidentStatus};
 
 use crate::domain::{

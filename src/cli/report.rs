@@ -7,7 +7,9 @@ use chrono::{DateTime, TimeZone, Utc};
 use serde_json::{json, Value};
 
 use super::args::{Format, ReportArgs, SourceArg};
-use crate::analysis::{self, Answered, Ask, IncidentRow, Scope};
+use crate::analysis::{
+    self, incident_columns, Answered, Ask, Column, IncidentRow, Scope, Values, SUMMARY_COLUMNS,
+};
 use crate::domain::{words, GroupBy, Summary, TimeRange};
 use crate::input::duration::parse_duration;
 use crate::input::json_fields::JsonObject;
@@ -226,35 +228,78 @@ fn write_table(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     Ok(())
 }
 
-fn summary_json(s: &Summary) -> Value {
-    json!({
-        "incidents": s.incidents, "p50_seconds": s.p50, "p90_seconds": s.p90,
-        "mean_seconds": s.mean, "min_seconds": s.min, "max_seconds": s.max,
-        "open": s.open, "superseded": s.superseded, "flaky": s.flaky,
-        "deploys": s.deploys, "failed_deploys": s.failed_deploys,
-        "change_failure_rate": s.change_failure_rate, "deploys_per_day": s.deploys_per_day,
-        "band": s.band.map(|b| b.as_str()),
-    })
+/// One cell as JSON: times as Unix seconds, missing values as null.
+fn json_cell(v: &Values, i: usize) -> Value {
+    match v {
+        Values::Time(v) | Values::I64(v) => json!(v[i]),
+        Values::OptTime(v) | Values::OptI64(v) => json!(v[i]),
+        Values::Str(v) => json!(v[i]),
+        Values::OptStr(v) => json!(v[i]),
+        Values::F64(v) => json!(v[i]),
+        Values::OptF64(v) => json!(v[i]),
+        Values::Bool(v) => json!(v[i]),
+    }
+}
+
+/// One cell as CSV: times as RFC 3339, missing values empty.
+fn csv_cell(v: &Values, i: usize) -> String {
+    let iso = |t: i64| {
+        Utc.timestamp_opt(t, 0)
+            .single()
+            .map(|d| d.to_rfc3339())
+            .unwrap_or_default()
+    };
+    let opt = |o: Option<String>| o.unwrap_or_default();
+    match v {
+        Values::Time(v) => iso(v[i]),
+        Values::OptTime(v) => opt(v[i].map(iso)),
+        Values::I64(v) => v[i].to_string(),
+        Values::OptI64(v) => opt(v[i].map(|n| n.to_string())),
+        Values::Str(v) => csv(&v[i]),
+        Values::OptStr(v) => opt(v[i].as_deref().map(csv)),
+        Values::F64(v) => v[i].to_string(),
+        Values::OptF64(v) => opt(v[i].map(|n| n.to_string())),
+        Values::Bool(v) => v[i].to_string(),
+    }
+}
+
+/// A table as its columns' names and values.
+fn table<R>(
+    rows: &[R],
+    columns: impl IntoIterator<Item = &'static Column<R>>,
+) -> Vec<(&'static str, Values)>
+where
+    R: 'static,
+{
+    columns
+        .into_iter()
+        .map(|c| (c.name, (c.values)(rows)))
+        .collect()
+}
+
+fn summary_table(s: &Summary) -> Vec<(&'static str, Values)> {
+    table(std::slice::from_ref(s), SUMMARY_COLUMNS)
+}
+
+fn incident_table(rows: &[IncidentRow]) -> Vec<(&'static str, Values)> {
+    table(rows, incident_columns(false))
 }
 
 fn write_json(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
-    let incidents: Vec<Value> = report
-        .incidents
-        .iter()
-        .map(|r| {
-            json!({
-                "repo": r.repo, "environment": r.environment, "status": r.status.as_str(),
-                "failed_at": r.failed_at, "recovered_at": r.recovered_at,
-                "recovery_seconds": r.recovery_secs, "flaky": r.flaky,
-                "chain_failures": r.chain_failures, "pipeline": r.pipeline, "url": r.url,
-            })
-        })
-        .collect();
+    let object = |table: &[(&str, Values)], i: usize| -> Value {
+        Value::Object(
+            table
+                .iter()
+                .map(|(name, v)| (name.to_string(), json_cell(v, i)))
+                .collect(),
+        )
+    };
+    let incidents = incident_table(report.incidents);
     let doc = json!({
         "range": {"from": report.range.from, "to": report.range.to},
-        "summary": summary_json(report.summary),
+        "summary": object(&summary_table(report.summary), 0),
         "notices": report.notices,
-        "incidents": incidents,
+        "incidents": (0..report.incidents.len()).map(|i| object(&incidents, i)).collect::<Vec<_>>(),
     });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
@@ -264,39 +309,16 @@ fn write_csv(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
     // Two tables separated by a blank line: the summary as name,value rows,
     // then the incidents.
     writeln!(out, "statistic,value")?;
-    if let Value::Object(m) = summary_json(report.summary) {
-        for (k, v) in m {
-            let v = match v {
-                Value::Null => String::new(),
-                Value::String(s) => s,
-                v => v.to_string(),
-            };
-            writeln!(out, "{k},{v}")?;
-        }
+    for (name, v) in summary_table(report.summary) {
+        writeln!(out, "{name},{}", csv_cell(&v, 0))?;
     }
     writeln!(out)?;
-    writeln!(out, "repo,environment,status,failed_at,recovered_at,recovery_seconds,flaky,chain_failures,pipeline,url")?;
-    for r in report.incidents {
-        let iso = |t: i64| {
-            Utc.timestamp_opt(t, 0)
-                .single()
-                .map(|d| d.to_rfc3339())
-                .unwrap_or_default()
-        };
-        writeln!(
-            out,
-            "{},{},{},{},{},{},{},{},{},{}",
-            csv(&r.repo),
-            csv(&r.environment),
-            r.status.as_str(),
-            iso(r.failed_at),
-            r.recovered_at.map(iso).unwrap_or_default(),
-            r.recovery_secs.map(|s| s.to_string()).unwrap_or_default(),
-            r.flaky,
-            r.chain_failures.unwrap_or_default(),
-            r.pipeline,
-            csv(&r.url)
-        )?;
+    let incidents = incident_table(report.incidents);
+    let names: Vec<&str> = incidents.iter().map(|(n, _)| *n).collect();
+    writeln!(out, "{}", names.join(","))?;
+    for i in 0..report.incidents.len() {
+        let cells: Vec<String> = incidents.iter().map(|(_, v)| csv_cell(v, i)).collect();
+        writeln!(out, "{}", cells.join(","))?;
     }
     Ok(())
 }

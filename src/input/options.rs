@@ -62,7 +62,7 @@ impl RecoveryOptions {
 impl RecoveryOptions {
     /// The engine's filter and settings: every unset option takes the
     /// engine's documented default.
-    pub(crate) fn resolve(self) -> (DeployFilter, RecoverySettings) {
+    pub fn resolve(self) -> (DeployFilter, RecoverySettings) {
         let f = DeployFilter::default();
         let s = RecoverySettings::default();
         let filter = DeployFilter {

@@ -15,69 +15,43 @@ use arrow_ipc::writer::FileWriter;
 use arrow_schema::{ArrowError, DataType, Field as ArrowField, Schema, TimeUnit};
 use serde::Serialize;
 
-/// The values of one column. Times are Unix seconds here and nanoseconds on
-/// the wire, as Grafana's reader expects.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Values {
-    Time(Vec<i64>),
-    OptTime(Vec<Option<i64>>),
-    Str(Vec<String>),
-    F64(Vec<f64>),
-    OptF64(Vec<Option<f64>>),
-    I64(Vec<i64>),
-    OptI64(Vec<Option<i64>>),
-    Bool(Vec<bool>),
+pub use crate::analysis::Values;
+
+/// How a column is written in Arrow. Times are Unix seconds in [`Values`]
+/// and nanoseconds on the wire, as Grafana's reader expects.
+fn data_type(v: &Values) -> DataType {
+    match v {
+        Values::Time(_) | Values::OptTime(_) => DataType::Timestamp(TimeUnit::Nanosecond, None),
+        Values::Str(_) | Values::OptStr(_) => DataType::Utf8,
+        Values::F64(_) | Values::OptF64(_) => DataType::Float64,
+        Values::I64(_) | Values::OptI64(_) => DataType::Int64,
+        Values::Bool(_) => DataType::Boolean,
+    }
 }
 
-impl Values {
-    pub fn len(&self) -> usize {
-        match self {
-            Values::Time(v) | Values::I64(v) => v.len(),
-            Values::OptTime(v) | Values::OptI64(v) => v.len(),
-            Values::Str(v) => v.len(),
-            Values::F64(v) => v.len(),
-            Values::OptF64(v) => v.len(),
-            Values::Bool(v) => v.len(),
-        }
-    }
+fn nullable(v: &Values) -> bool {
+    matches!(
+        v,
+        Values::OptTime(_) | Values::OptStr(_) | Values::OptF64(_) | Values::OptI64(_)
+    )
+}
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    fn data_type(&self) -> DataType {
-        match self {
-            Values::Time(_) | Values::OptTime(_) => DataType::Timestamp(TimeUnit::Nanosecond, None),
-            Values::Str(_) => DataType::Utf8,
-            Values::F64(_) | Values::OptF64(_) => DataType::Float64,
-            Values::I64(_) | Values::OptI64(_) => DataType::Int64,
-            Values::Bool(_) => DataType::Boolean,
-        }
-    }
-
-    fn nullable(&self) -> bool {
-        matches!(
-            self,
-            Values::OptTime(_) | Values::OptF64(_) | Values::OptI64(_)
-        )
-    }
-
-    fn to_array(&self) -> ArrayRef {
-        const NS: i64 = 1_000_000_000;
-        match self {
-            Values::Time(v) => Arc::new(TimestampNanosecondArray::from_iter_values(
-                v.iter().map(|s| s.saturating_mul(NS)),
-            )),
-            Values::OptTime(v) => Arc::new(TimestampNanosecondArray::from_iter(
-                v.iter().map(|s| s.map(|s| s.saturating_mul(NS))),
-            )),
-            Values::Str(v) => Arc::new(StringArray::from_iter_values(v)),
-            Values::F64(v) => Arc::new(Float64Array::from(v.clone())),
-            Values::OptF64(v) => Arc::new(Float64Array::from(v.clone())),
-            Values::I64(v) => Arc::new(Int64Array::from(v.clone())),
-            Values::OptI64(v) => Arc::new(Int64Array::from(v.clone())),
-            Values::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
-        }
+fn to_array(v: &Values) -> ArrayRef {
+    const NS: i64 = 1_000_000_000;
+    match v {
+        Values::Time(v) => Arc::new(TimestampNanosecondArray::from_iter_values(
+            v.iter().map(|s| s.saturating_mul(NS)),
+        )),
+        Values::OptTime(v) => Arc::new(TimestampNanosecondArray::from_iter(
+            v.iter().map(|s| s.map(|s| s.saturating_mul(NS))),
+        )),
+        Values::Str(v) => Arc::new(StringArray::from_iter_values(v)),
+        Values::OptStr(v) => Arc::new(StringArray::from_iter(v)),
+        Values::F64(v) => Arc::new(Float64Array::from(v.clone())),
+        Values::OptF64(v) => Arc::new(Float64Array::from(v.clone())),
+        Values::I64(v) => Arc::new(Int64Array::from(v.clone())),
+        Values::OptI64(v) => Arc::new(Int64Array::from(v.clone())),
+        Values::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
     }
 }
 
@@ -220,7 +194,7 @@ impl Frame {
             metadata.insert("meta".to_string(), to_json(&self.meta));
         }
         let schema = Arc::new(Schema::new_with_metadata(fields, metadata));
-        let columns: Vec<ArrayRef> = self.fields.iter().map(|f| f.values.to_array()).collect();
+        let columns: Vec<ArrayRef> = self.fields.iter().map(|f| to_array(&f.values)).collect();
         let batch = RecordBatch::try_new(schema.clone(), columns)?;
         let mut writer = FileWriter::try_new(Vec::new(), &schema)?;
         writer.write(&batch)?;
@@ -237,7 +211,7 @@ fn arrow_field(f: &Field) -> ArrowField {
     if let Some(config) = &f.config {
         metadata.insert("config".to_string(), to_json(config));
     }
-    ArrowField::new(&f.name, f.values.data_type(), f.values.nullable()).with_metadata(metadata)
+    ArrowField::new(&f.name, data_type(&f.values), nullable(&f.values)).with_metadata(metadata)
 }
 
 fn to_json<T: Serialize>(v: &T) -> String {
