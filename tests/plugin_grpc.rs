@@ -80,7 +80,12 @@ async fn every_query_type_answers_on_the_demo_history() {
             "failed_deploys",
             "change_failure_rate",
             "deploys_per_day",
-            "band"
+            "band",
+            "deploy_frequency_band",
+            "change_failure_band",
+            "rework_deploys",
+            "rework_rate",
+            "oldest_open_seconds"
         ]
     );
     assert_eq!(s.rows(), 1);

@@ -380,6 +380,25 @@ proptest! {
         let flaky = inr.iter().filter(|i| matches!(i.state, IncidentState::Resolved { flaky: true, .. })).count();
         prop_assert_eq!((s.open, s.superseded, s.flaky), (open, sup, flaky));
 
+        // Rework: a deploy with an outcome whose previous deploy with an
+        // outcome, in its group, failed (before the range too).
+        let mut rework = 0;
+        for d in reference_deploys.iter().filter(in_range).filter(|d| d.outcome != Outcome::Ignored) {
+            let previous = reference_deploys
+                .iter()
+                .filter(|p| p.repo == d.repo && p.env == d.env && p.outcome != Outcome::Ignored && before(p, d))
+                .max_by_key(|p| (p.finished, p.number));
+            rework += usize::from(previous.is_some_and(|p| p.outcome == Outcome::Failure));
+        }
+        prop_assert_eq!(s.rework_deploys, rework);
+        prop_assert_eq!(s.rework_rate, (counted > 0).then(|| rework as f64 / counted as f64));
+        let oldest_open = inr
+            .iter()
+            .filter(|i| matches!(i.state, IncidentState::Open { .. }))
+            .map(|i| range.to - i.failed_at)
+            .max();
+        prop_assert_eq!(s.oldest_open_secs, oldest_open.map(|a| a.max(0)));
+
         // Per-environment summaries agree with the reference restricted to that environment.
         let by_env = GroupBy { repo: false, environment: true };
         for (label, got) in summarise_by(&deploys, &incidents, range, &settings, by_env) {

@@ -3,7 +3,7 @@
 //! the CLI's JSON and CSV alike.
 
 use super::rows::{DeployLine, IncidentRow};
-use crate::domain::Summary;
+use crate::domain::{Band, Summary};
 
 /// The values of one column; times are Unix seconds.
 #[derive(Clone, Debug, PartialEq)]
@@ -167,11 +167,27 @@ pub const SUMMARY_COLUMNS: &[Column<Summary>] = &[
     col("deploys_per_day", |r| {
         Values::F64(r.iter().map(|s| s.deploys_per_day).collect())
     }),
-    col("band", |r| {
-        Values::OptStr(
-            r.iter()
-                .map(|s| s.band.map(|b| b.as_str().to_string()))
-                .collect(),
-        )
+    col("band", |r| bands(r, |s| s.band)),
+    col("deploy_frequency_band", |r| {
+        bands(r, |s| s.deploy_frequency_band)
+    }),
+    col("change_failure_band", |r| {
+        bands(r, |s| s.change_failure_band)
+    }),
+    col("rework_deploys", |r| count(r, |s| s.rework_deploys)),
+    Column {
+        unit: Some(Unit::Ratio),
+        ..col("rework_rate", |r| floats(r, |s| s.rework_rate))
+    },
+    seconds("oldest_open_seconds", |r| {
+        floats(r, |s| s.oldest_open_secs.map(|t| t as f64))
     }),
 ];
+
+fn bands<R>(rows: &[R], f: impl Fn(&R) -> Option<Band>) -> Values {
+    Values::OptStr(
+        rows.iter()
+            .map(|r| f(r).map(|b| b.as_str().to_string()))
+            .collect(),
+    )
+}

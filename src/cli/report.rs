@@ -164,6 +164,30 @@ fn write_table(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
             format!("{:.2} per day", s.deploys_per_day),
         ),
         ("DORA band", s.band.map_or("–", |b| b.as_str()).to_string()),
+        (
+            "deploy frequency band",
+            s.deploy_frequency_band
+                .map_or("–", |b| b.as_str())
+                .to_string(),
+        ),
+        (
+            "change failure band",
+            s.change_failure_band
+                .map_or("–", |b| b.as_str())
+                .to_string(),
+        ),
+        (
+            "rework deploys",
+            match s.rework_rate {
+                Some(r) => format!("{} ({:.1}%)", s.rework_deploys, r * 100.0),
+                None => "–".into(),
+            },
+        ),
+        (
+            "oldest open incident",
+            s.oldest_open_secs
+                .map_or("–".into(), |a| words::duration(a as f64)),
+        ),
     ];
     for (k, v) in lines {
         writeln!(out, "  {k:<27} {v}")?;

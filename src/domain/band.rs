@@ -1,6 +1,8 @@
-//! DORA performance band of a median recovery time (rule 8): the 2023 State
-//! of DevOps recovery-time clusters, with Apache DevLake's "more than one
-//! week" cut-off for low (the survey's clusters leave gaps).
+//! DORA performance bands (rule 8). DORA publishes clusters of survey
+//! answers, not cut-offs, and its 2023 clusters overlap (medium and low
+//! deploy as often), so each metric gets explicit cut-offs here, taken from
+//! the 2023 clusters with the gaps closed as Apache DevLake and CDviz close
+//! them; docs/metrics.md gives them with their sources.
 
 use super::settings::{DAY_SECS, WEEK_SECS};
 
@@ -34,6 +36,34 @@ impl Band {
             Band::Low
         }
     }
+
+    /// Deploys per day: elite at least daily ("on demand"), high at least
+    /// weekly, medium at least monthly (30 days), low less often.
+    pub fn of_deploys_per_day(per_day: f64) -> Band {
+        if per_day >= 1.0 {
+            Band::Elite
+        } else if per_day >= 1.0 / 7.0 {
+            Band::High
+        } else if per_day >= 1.0 / 30.0 {
+            Band::Medium
+        } else {
+            Band::Low
+        }
+    }
+
+    /// Change failure rate (0…1): elite ≤ 5 %, high ≤ 10 %, medium ≤ 15 %,
+    /// low above.
+    pub fn of_change_failure_rate(rate: f64) -> Band {
+        if rate <= 0.05 {
+            Band::Elite
+        } else if rate <= 0.10 {
+            Band::High
+        } else if rate <= 0.15 {
+            Band::Medium
+        } else {
+            Band::Low
+        }
+    }
 }
 
 impl std::fmt::Display for Band {
@@ -56,5 +86,14 @@ mod tests {
         assert_eq!(Band::of_recovery_secs(604_800.0), Band::Low);
         assert_eq!(Band::Low.as_str(), "low");
         assert_eq!(Band::Elite.to_string(), "elite");
+        assert_eq!(Band::of_deploys_per_day(1.0), Band::Elite);
+        assert_eq!(Band::of_deploys_per_day(0.99), Band::High);
+        assert_eq!(Band::of_deploys_per_day(1.0 / 7.0), Band::High);
+        assert_eq!(Band::of_deploys_per_day(0.1), Band::Medium);
+        assert_eq!(Band::of_deploys_per_day(0.01), Band::Low);
+        assert_eq!(Band::of_change_failure_rate(0.05), Band::Elite);
+        assert_eq!(Band::of_change_failure_rate(0.1), Band::High);
+        assert_eq!(Band::of_change_failure_rate(0.15), Band::Medium);
+        assert_eq!(Band::of_change_failure_rate(0.64), Band::Low);
     }
 }

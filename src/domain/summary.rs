@@ -29,7 +29,19 @@ pub struct Summary {
     pub change_failure_rate: Option<f64>,
     /// Successful deploys per day of the range.
     pub deploys_per_day: f64,
+    /// Band of the median recovery time.
     pub band: Option<Band>,
+    /// Band of `deploys_per_day`; none without a deploy or a range.
+    pub deploy_frequency_band: Option<Band>,
+    pub change_failure_band: Option<Band>,
+    /// Deploys (with an outcome) that followed a failed deploy of their
+    /// group: the later attempts of a failure chain and the success ending
+    /// it (DORA 2024's deployment rework).
+    pub rework_deploys: usize,
+    pub rework_rate: Option<f64>,
+    /// Age at the end of the range of the oldest open incident that began
+    /// in it.
+    pub oldest_open_secs: Option<i64>,
     pub notes: Vec<String>,
 }
 
@@ -44,6 +56,8 @@ struct Tally {
     pending: usize,
     superseded: usize,
     flaky: usize,
+    rework: usize,
+    oldest_open: Option<i64>,
     sample: Sample,
 }
 
@@ -54,6 +68,8 @@ impl Tally {
             IncidentState::Superseded { .. } => self.superseded += 1,
             IncidentState::Open { expired, .. } => {
                 self.open += 1;
+                self.oldest_open =
+                    Some(self.oldest_open.map_or(i.failed_at, |t| t.min(i.failed_at)));
                 if censors(settings, expired) {
                     self.sample.censored += 1;
                 } else if !expired {
@@ -107,6 +123,13 @@ impl Tally {
             _ => {}
         }
         let days = range.days();
+        let deploys_per_day = if days > 0.0 {
+            self.succeeded as f64 / days
+        } else {
+            0.0
+        };
+        let change_failure_rate =
+            (self.deploys > 0).then(|| self.failed as f64 / self.deploys as f64);
         Summary {
             incidents: count,
             p50,
@@ -119,14 +142,15 @@ impl Tally {
             flaky: self.flaky,
             deploys: self.deploys,
             failed_deploys: self.failed,
-            change_failure_rate: (self.deploys > 0)
-                .then(|| self.failed as f64 / self.deploys as f64),
-            deploys_per_day: if days > 0.0 {
-                self.succeeded as f64 / days
-            } else {
-                0.0
-            },
+            change_failure_rate,
+            deploys_per_day,
             band,
+            deploy_frequency_band: (self.deploys > 0 && days > 0.0)
+                .then(|| Band::of_deploys_per_day(deploys_per_day)),
+            change_failure_band: change_failure_rate.map(Band::of_change_failure_rate),
+            rework_deploys: self.rework,
+            rework_rate: (self.deploys > 0).then(|| self.rework as f64 / self.deploys as f64),
+            oldest_open_secs: self.oldest_open.map(|t| (range.to - t).max(0)),
             notes,
         }
     }
@@ -142,7 +166,14 @@ fn tally(
     n_labels: usize,
 ) -> Vec<Tally> {
     let mut tallies: Vec<Tally> = (0..n_labels).map(|_| Tally::default()).collect();
+    // Items run group by group, in order: the last outcome seen in the
+    // group (before the range too) says whether a deploy is rework.
+    let mut last: Option<(u32, Outcome)> = None;
     for d in deploys.items() {
+        let follows_failure = last == Some((d.group, Outcome::Failure));
+        if d.outcome != Outcome::Ignored {
+            last = Some((d.group, d.outcome));
+        }
         if !range.contains(d.finished) {
             continue;
         }
@@ -154,6 +185,7 @@ fn tally(
             Outcome::Ignored => continue,
         }
         t.deploys += 1;
+        t.rework += usize::from(follows_failure);
     }
     for i in incidents {
         if range.contains(i.failed_at) {
