@@ -113,6 +113,54 @@ fn input_file_with_both_field_generations() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// A pinned `--now` cuts the data too: a recovery that finished after it
+/// had not happened yet, so the incident is open.
+#[test]
+fn a_pinned_now_sees_nothing_that_finished_later() {
+    let dir = std::env::temp_dir().join(format!("wdora-cli-now-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("history.jsonl");
+    let t = 1_780_000_000i64;
+    let line = |n: u64, status: &str, finished: i64| {
+        format!(
+            r#"{{"repo":"acme/api","number":{n},"event":"deployment","status":"{status}","deploy_to":"prod","branch":"main","created":{},"finished":{finished}}}"#,
+            finished - 60
+        )
+    };
+    let text = [
+        line(1, "success", t),
+        line(2, "failure", t + 3_600),
+        line(3, "success", t + 7_200),
+    ]
+    .join("\n");
+    std::fs::write(&path, text).unwrap();
+    let json = |now: i64| -> serde_json::Value {
+        let o = report(&[
+            "--input",
+            path.to_str().unwrap(),
+            "--now",
+            &now.to_string(),
+            "--since",
+            "1d",
+            "--format",
+            "json",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        serde_json::from_slice(&o.stdout).unwrap()
+    };
+    let before = json(t + 5_400);
+    let incident = &before["incidents"][0];
+    assert_eq!(incident["status"], "open", "{before}");
+    assert!(incident["recovered_at"].is_null());
+    assert_eq!(
+        before["summary"]["deploys"], 2,
+        "the later success is not seen"
+    );
+    let after = json(t + 9_000);
+    assert_eq!(after["incidents"][0]["status"], "resolved", "{after}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 #[test]
 fn mistakes_get_clear_messages_and_no_panic() {
     for (args, needle) in [

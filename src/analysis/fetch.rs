@@ -2,6 +2,8 @@
 //! collecting what a user should be told on the way (repos that could not
 //! be read, caps, stale data, the deadline).
 
+use std::borrow::Cow;
+
 use super::{Notice, Scope};
 use crate::domain::{self, Deploys, Incidents, Pipeline};
 use crate::source::{
@@ -102,10 +104,29 @@ pub(super) async fn analyse(
             return Err(e);
         }
     }
+    // As of `now` (pinned by the CLI's --now), what finished later had not
+    // happened: leave it out. Copies only the repos that hold such rows.
+    let as_of_now: Vec<Cow<[Pipeline]>> = histories
+        .iter()
+        .map(|h| {
+            if h.pipelines.iter().any(|p| p.finished > scope.now) {
+                Cow::Owned(
+                    h.pipelines
+                        .iter()
+                        .filter(|p| p.finished <= scope.now)
+                        .cloned()
+                        .collect(),
+                )
+            } else {
+                Cow::Borrowed(&h.pipelines[..])
+            }
+        })
+        .collect();
     let deploys = domain::collect_deploys(
         histories
             .iter()
-            .map(|h| (h.repo.full_name.as_str(), &h.pipelines[..])),
+            .zip(&as_of_now)
+            .map(|(h, p)| (h.repo.full_name.as_str(), &p[..])),
         &scope.filter,
         &scope.settings,
     );
