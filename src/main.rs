@@ -1,6 +1,8 @@
 //! Started by Grafana with no arguments: the plugin. Started with a
 //! subcommand: the `report` tool.
 
+use std::io::Write;
+
 use woodpecker_dora::cli::{args, report};
 use woodpecker_dora::plugin::server::{serve, Backend};
 
@@ -16,7 +18,8 @@ async fn main() {
     }
     let code = match args::parse(&argv) {
         Ok(args::Command::Help) => {
-            print!("{}", args::USAGE);
+            // Ignored: help piped into `head` is fine.
+            let _ = std::io::stdout().write_all(args::USAGE.as_bytes());
             0
         }
         Ok(args::Command::Report(r)) => {
@@ -24,13 +27,13 @@ async fn main() {
             match report::run(r, &mut stdout).await {
                 Ok(()) => 0,
                 Err(e) => {
-                    eprintln!("error: {e}");
+                    let _ = writeln!(std::io::stderr(), "error: {e}");
                     1
                 }
             }
         }
         Err(e) => {
-            eprintln!("error: {e}");
+            let _ = writeln!(std::io::stderr(), "error: {e}");
             2
         }
     };

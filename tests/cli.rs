@@ -212,3 +212,38 @@ fn help_documents_every_flag() {
         assert!(out.contains(flag), "--help lacks {flag}");
     }
 }
+
+/// `report … | head` (and `2>&1 | head`): a reader that stops reading ends
+/// the report quietly, with exit code 0 and no panic.
+#[test]
+fn a_reader_that_stops_early_ends_the_report_quietly() {
+    for close_stderr in [false, true] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"))
+            .args([
+                "report", "--demo", "--now", NOW, "--since", "180d", "--format", "json",
+            ])
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let stderr = if close_stderr {
+            drop(child.stderr.take());
+            String::new()
+        } else {
+            let mut text = String::new();
+            std::io::Read::read_to_string(&mut child.stderr.take().unwrap(), &mut text).unwrap();
+            text
+        };
+        let status = child.wait().unwrap();
+        assert_eq!(
+            status.code(),
+            Some(0),
+            "closed stderr too: {close_stderr}; {stderr}"
+        );
+        assert!(
+            !stderr.contains("panicked") && !stderr.contains("Broken pipe"),
+            "{stderr}"
+        );
+    }
+}

@@ -50,14 +50,14 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
         now,
         deadline: Deadline::NONE,
     };
-    eprintln!(
+    progress(&format!(
         "reading {} …",
         if scope.repos.is_empty() {
             "every repository".to_string()
         } else {
             format!("{} repositories", scope.repos.len())
         }
-    );
+    ));
     let asks = [
         Ask::Summary {
             group_by: GroupBy::default(),
@@ -69,7 +69,7 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
     let answer = analysis::answer(source.as_ref(), &scope, &asks)
         .await
         .map_err(|e| e.message)?;
-    eprintln!("read {} repositories", answer.repos_read);
+    progress(&format!("read {} repositories", answer.repos_read));
     let report = match answer.answers.as_slice() {
         [Answered::Summary(groups), Answered::Incidents(incidents)] => Report {
             summary: &groups[0].1,
@@ -84,7 +84,16 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
         Format::Json => write_json(out, &report),
         Format::Csv => write_csv(out, &report),
     };
-    written.map_err(|e| format!("cannot write the report: {e}"))
+    match written {
+        // The reader (`| head`) has what it wanted: not an error.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.map_err(|e| format!("cannot write the report: {e}")),
+    }
+}
+
+/// A progress line on stderr; a closed stderr is no reason to fail.
+fn progress(line: &str) {
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 /// Maps a query-model field name back to the flag that set it.
