@@ -10,7 +10,7 @@ use support::frames::decode;
 use support::plugin_process::{context, query, PluginProcess};
 use support::woodpecker_server::{FakeConfig, FAKE_TOKEN};
 
-const CASES: [(&str, &str); 6] = [
+const CASES: [(&str, &str); 7] = [
     (
         "summary",
         r#"{"queryType": "summary", "repos": ["acme/api"]}"#,
@@ -30,6 +30,10 @@ const CASES: [(&str, &str); 6] = [
     (
         "mttr_rolling",
         r#"{"queryType": "mttr", "repos": ["acme/api"], "bucket": "1w", "rolling": "30d", "minSample": 1}"#,
+    ),
+    (
+        "trends",
+        r#"{"queryType": "trends", "repos": ["acme/api"], "bucket": "1w", "groupBy": ["environment"]}"#,
     ),
     (
         "deploys",

@@ -414,6 +414,11 @@ proptest! {
                 let want = ref_stats(&reference, p.time, p.time + DAY - 1, &settings);
                 prop_assert_eq!(p.incidents, want.count);
                 prop_assert!(close(p.p50, want.p50) && close(p.p90, want.p90) && close(p.mean, want.mean));
+                // The deploy-side keys of a point are the summary of its bucket.
+                let bucket = summarise(&deploys, &incidents, TimeRange { from: p.time, to: p.time + DAY - 1 }, &settings);
+                prop_assert_eq!((p.deploys, p.failed_deploys, p.rework_deploys), (bucket.deploys, bucket.failed_deploys, bucket.rework_deploys));
+                prop_assert_eq!((p.change_failure_rate, p.rework_rate), (bucket.change_failure_rate, bucket.rework_rate));
+                prop_assert!((p.deploys_per_day - bucket.deploys_per_day).abs() < 1e-9);
             }
         }
     }

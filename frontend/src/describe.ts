@@ -25,6 +25,17 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
       parts.push(head);
       break;
     }
+    case 'trends': {
+      let head = `Deploy frequency, change failure, rework and recovery per ${query.bucket || 'panel interval'}`;
+      if (query.rolling) {
+        head += `, rolling ${query.rolling}`;
+      }
+      if (query.groupBy?.length) {
+        head += `, by ${query.groupBy.join(' and ')}`;
+      }
+      parts.push(head);
+      break;
+    }
     case 'summary': {
       let head = 'Summary of recovery and deploys';
       if (query.groupBy?.length) {

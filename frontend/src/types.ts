@@ -4,7 +4,7 @@ import { DataQuery } from '@grafana/schema';
 import contract from './contract.json';
 
 /** The four query types the backend answers (issue 4). */
-export type QueryType = 'incidents' | 'mttr' | 'summary' | 'deploys';
+export type QueryType = 'incidents' | 'mttr' | 'trends' | 'summary' | 'deploys';
 
 export type OpenIncidents = 'exclude' | 'censor';
 
@@ -72,6 +72,11 @@ export const DEFAULT_QUERY: Partial<WoodpeckerQuery> = {
 export const QUERY_TYPES: Array<SelectableValue<QueryType>> = [
   { label: 'Summary', value: 'summary', description: 'One row: MTTR p50/p90/mean, open incidents, deploys, change failure rate' },
   { label: 'MTTR', value: 'mttr', description: 'Time series of recovery time (p50, p90, mean) per bucket' },
+  {
+    label: 'Trends',
+    value: 'trends',
+    description: 'Time series of every key per bucket: deploy frequency, change failure rate, rework rate, recovery p50',
+  },
   { label: 'Incidents', value: 'incidents', description: 'Table of failed deployments and their recovery' },
   { label: 'Deploys', value: 'deploys', description: 'Table of the deploy pipelines the metrics are built from' },
 ];

@@ -101,6 +101,20 @@ impl Deploys {
         })
     }
 
+    /// Every deploy with whether it is rework: an outcome that follows a
+    /// failed deploy of its group (the later attempts of a failure chain
+    /// and the success that ends it), counting deploys before any range.
+    pub(crate) fn with_rework(&self) -> impl Iterator<Item = (&Deploy, bool)> + '_ {
+        let mut last: Option<(u32, Outcome)> = None;
+        self.items.iter().map(move |d| {
+            let rework = d.outcome != Outcome::Ignored && last == Some((d.group, Outcome::Failure));
+            if d.outcome != Outcome::Ignored {
+                last = Some((d.group, d.outcome));
+            }
+            (d, rework)
+        })
+    }
+
     /// Bytes this value holds on the heap (for the memory budget).
     pub fn heap_bytes(&self) -> usize {
         self.items.capacity() * std::mem::size_of::<Deploy>()

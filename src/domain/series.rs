@@ -1,9 +1,10 @@
-//! Incidents → time series of recovery statistics (rule 9).
+//! Deploys and incidents → time series (rule 9): recovery statistics and
+//! the deploy-side keys (frequency, change failure, rework) per point.
 
 use super::deploys::Deploys;
 use super::grouping::{labels, GroupBy, GroupLabel};
 use super::pairing::{IncidentState, Incidents};
-use super::settings::{RecoverySettings, TimeRange};
+use super::settings::{Outcome, RecoverySettings, TimeRange, DAY_SECS};
 use super::stats::{censors, describe, Sample};
 
 /// Shape of a series query.
@@ -26,6 +27,32 @@ pub struct Point {
     pub mean: Option<f64>,
     /// Incidents in this point's sample (shown even when statistics are null).
     pub incidents: usize,
+    /// Deploys with an outcome that finished in the point's window.
+    pub deploys: usize,
+    pub failed_deploys: usize,
+    pub change_failure_rate: Option<f64>,
+    /// Successful deploys per day of the window.
+    pub deploys_per_day: f64,
+    pub rework_deploys: usize,
+    pub rework_rate: Option<f64>,
+}
+
+/// Running totals of a label's deploys in finish order, so a window's
+/// counts are two lookups.
+#[derive(Default)]
+struct DeployTotals {
+    finished: Vec<i64>,
+    /// `[deploys, failed, succeeded, rework]` before each index.
+    totals: Vec<[usize; 4]>,
+}
+
+impl DeployTotals {
+    fn window(&self, start: i64, end: i64) -> [usize; 4] {
+        let lo = self.finished.partition_point(|&t| t < start);
+        let hi = self.finished.partition_point(|&t| t < end).max(lo);
+        let (a, b) = (self.totals[lo], self.totals[hi]);
+        [b[0] - a[0], b[1] - a[1], b[2] - a[2], b[3] - a[3]]
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -59,6 +86,31 @@ pub fn series(
             active[of_group[d.group as usize] as usize] = true;
         }
     }
+    let mut counted: Vec<Vec<(i64, Outcome, bool)>> = vec![Vec::new(); labels.len()];
+    for (d, rework) in deploys.with_rework() {
+        if d.outcome != Outcome::Ignored {
+            counted[of_group[d.group as usize] as usize].push((d.finished, d.outcome, rework));
+        }
+    }
+    let totals: Vec<DeployTotals> = counted
+        .into_iter()
+        .map(|mut c| {
+            c.sort_unstable_by_key(|e| e.0);
+            let mut t = DeployTotals {
+                finished: c.iter().map(|e| e.0).collect(),
+                totals: vec![[0; 4]],
+            };
+            for &(_, outcome, rework) in &c {
+                let mut next = *t.totals.last().expect("starts with zeros");
+                next[0] += 1;
+                next[1] += usize::from(outcome == Outcome::Failure);
+                next[2] += usize::from(outcome == Outcome::Success);
+                next[3] += usize::from(rework);
+                t.totals.push(next);
+            }
+            t
+        })
+        .collect();
     let mut entries: Vec<Vec<Entry>> = vec![Vec::new(); labels.len()];
     for i in incidents {
         let value = match i.state {
@@ -78,16 +130,19 @@ pub fn series(
     labels
         .into_iter()
         .zip(entries)
+        .zip(totals)
         .zip(active)
         .filter(|(_, active)| *active)
-        .map(|((group, mut entries), _)| {
+        .map(|(((group, mut entries), totals), _)| {
             entries.sort_unstable();
             let points = (0..=(last - first) / b)
                 .map(|k| {
                     let time = first + k * b;
                     let end = time + b;
                     let start = spec.rolling_secs.map_or(time, |r| end - r);
-                    point(time, window(&entries, start, end), settings)
+                    let deploys = totals.window(start, end);
+                    let days = (end - start) as f64 / DAY_SECS as f64;
+                    point(time, window(&entries, start, end), deploys, days, settings)
                 })
                 .collect();
             Series { group, points }
@@ -102,7 +157,13 @@ fn window(entries: &[Entry], start: i64, end: i64) -> &[Entry] {
     &entries[lo..hi.max(lo)]
 }
 
-fn point(time: i64, entries: &[Entry], settings: &RecoverySettings) -> Point {
+fn point(
+    time: i64,
+    entries: &[Entry],
+    [deploys, failed, succeeded, rework]: [usize; 4],
+    days: f64,
+    settings: &RecoverySettings,
+) -> Point {
     let mut sample = Sample {
         secs: entries.iter().filter_map(|e| e.1).collect(),
         censored: entries.iter().filter(|e| e.1.is_none()).count(),
@@ -114,6 +175,16 @@ fn point(time: i64, entries: &[Entry], settings: &RecoverySettings) -> Point {
         p90: stats.p90,
         mean: stats.mean,
         incidents: stats.count,
+        deploys,
+        failed_deploys: failed,
+        change_failure_rate: (deploys > 0).then(|| failed as f64 / deploys as f64),
+        deploys_per_day: if days > 0.0 {
+            succeeded as f64 / days
+        } else {
+            0.0
+        },
+        rework_deploys: rework,
+        rework_rate: (deploys > 0).then(|| rework as f64 / deploys as f64),
     }
 }
 

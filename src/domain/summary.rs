@@ -166,14 +166,7 @@ fn tally(
     n_labels: usize,
 ) -> Vec<Tally> {
     let mut tallies: Vec<Tally> = (0..n_labels).map(|_| Tally::default()).collect();
-    // Items run group by group, in order: the last outcome seen in the
-    // group (before the range too) says whether a deploy is rework.
-    let mut last: Option<(u32, Outcome)> = None;
-    for d in deploys.items() {
-        let follows_failure = last == Some((d.group, Outcome::Failure));
-        if d.outcome != Outcome::Ignored {
-            last = Some((d.group, d.outcome));
-        }
+    for (d, rework) in deploys.with_rework() {
         if !range.contains(d.finished) {
             continue;
         }
@@ -185,7 +178,7 @@ fn tally(
             Outcome::Ignored => continue,
         }
         t.deploys += 1;
-        t.rework += usize::from(follows_failure);
+        t.rework += usize::from(rework);
     }
     for i in incidents {
         if range.contains(i.failed_at) {

@@ -7,7 +7,7 @@ use super::dataframe::{DataLink, Field, FieldConfig, Frame, Values};
 use crate::analysis::{
     incident_columns, Column, DeployLine, IncidentRow, Unit, DEPLOY_COLUMNS, SUMMARY_COLUMNS,
 };
-use crate::domain::{GroupLabel, Series, Summary};
+use crate::domain::{GroupLabel, Point, Series, Summary};
 
 /// A table's fields from its columns in the output contract.
 fn fields<'c, R: 'static>(
@@ -77,7 +77,7 @@ pub fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
 
 /// One frame per series; a group's labels sit on every value field, next
 /// to the unit (which is why frames are written with our own encoder).
-pub(crate) fn mttr_frames(series: &[Series]) -> Vec<Frame> {
+fn series_frames(series: &[Series], name: &str, values: fn(&[Point]) -> Vec<Field>) -> Vec<Frame> {
     series
         .iter()
         .map(|s| {
@@ -94,28 +94,67 @@ pub(crate) fn mttr_frames(series: &[Series]) -> Vec<Frame> {
             .into_iter()
             .flatten()
             .collect();
-            let stat = |f: fn(&crate::domain::Point) -> Option<f64>| {
-                s.points.iter().map(f).collect::<Vec<_>>()
-            };
-            Frame::new(
-                "mttr",
-                vec![
-                    Field::new(
-                        "time",
-                        Values::Time(s.points.iter().map(|p| p.time).collect()),
-                    ),
-                    Field::seconds("p50_seconds", stat(|p| p.p50)).with_labels(labels.clone()),
-                    Field::seconds("p90_seconds", stat(|p| p.p90)).with_labels(labels.clone()),
-                    Field::seconds("mean_seconds", stat(|p| p.mean)).with_labels(labels.clone()),
-                    Field::new(
-                        "incidents",
-                        Values::I64(s.points.iter().map(|p| p.incidents as i64).collect()),
-                    )
-                    .with_labels(labels),
-                ],
-            )
+            let time = Field::new(
+                "time",
+                Values::Time(s.points.iter().map(|p| p.time).collect()),
+            );
+            let fields = std::iter::once(time)
+                .chain(
+                    values(&s.points)
+                        .into_iter()
+                        .map(|f| f.with_labels(labels.clone())),
+                )
+                .collect();
+            Frame::new(name, fields)
         })
         .collect()
+}
+
+fn stat(points: &[Point], f: fn(&Point) -> Option<f64>) -> Vec<Option<f64>> {
+    points.iter().map(f).collect()
+}
+
+fn counts(points: &[Point], f: fn(&Point) -> usize) -> Values {
+    Values::I64(points.iter().map(|p| f(p) as i64).collect())
+}
+
+fn ratio(name: &str, values: Vec<Option<f64>>) -> Field {
+    Field::new(name, Values::OptF64(values)).with_config(FieldConfig {
+        unit: Some("percentunit".into()),
+        ..FieldConfig::default()
+    })
+}
+
+/// Recovery time per bucket (`mttr`).
+pub fn mttr_frames(series: &[Series]) -> Vec<Frame> {
+    series_frames(series, "mttr", |p| {
+        vec![
+            Field::seconds("p50_seconds", stat(p, |p| p.p50)),
+            Field::seconds("p90_seconds", stat(p, |p| p.p90)),
+            Field::seconds("mean_seconds", stat(p, |p| p.mean)),
+            Field::new("incidents", counts(p, |p| p.incidents)),
+        ]
+    })
+}
+
+/// Every key per bucket (`trends`): deploy frequency, change failure,
+/// rework and the median recovery time.
+pub fn trends_frames(series: &[Series]) -> Vec<Frame> {
+    series_frames(series, "trends", |p| {
+        vec![
+            Field::new("deploys", counts(p, |p| p.deploys)),
+            Field::new(
+                "deploys_per_day",
+                Values::F64(p.iter().map(|p| p.deploys_per_day).collect()),
+            ),
+            Field::new("failed_deploys", counts(p, |p| p.failed_deploys)),
+            ratio("change_failure_rate", stat(p, |p| p.change_failure_rate)),
+            Field::new("rework_deploys", counts(p, |p| p.rework_deploys)),
+            ratio("rework_rate", stat(p, |p| p.rework_rate)),
+            Field::seconds("p50_seconds", stat(p, |p| p.p50)),
+            Field::new("incidents", counts(p, |p| p.incidents)),
+        ]
+    })
 }
 
 /// A link that opens the cell's URL.

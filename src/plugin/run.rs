@@ -40,7 +40,7 @@ pub(crate) async fn run_query(
         QueryType::Summary => Ask::Summary {
             group_by: spec.group_by,
         },
-        QueryType::Mttr => Ask::Series(SeriesSpec {
+        QueryType::Mttr | QueryType::Trends => Ask::Series(SeriesSpec {
             bucket_secs: spec
                 .bucket_for(range.from, range.to, q.interval_ms)
                 .map_err(bad)?,
@@ -78,7 +78,14 @@ pub(crate) async fn run_query(
             Some(Visualisation::Table),
         ),
         Answered::Summary(groups) => (vec![render::summary_frame(&groups)], None),
-        Answered::Series(series) => (render::mttr_frames(&series), Some(Visualisation::Graph)),
+        Answered::Series(series) => (
+            if spec.query_type == QueryType::Trends {
+                render::trends_frames(&series)
+            } else {
+                render::mttr_frames(&series)
+            },
+            Some(Visualisation::Graph),
+        ),
     };
     let meta = meta(&spec, &scope, &answer.notices, vis);
     Ok(frames

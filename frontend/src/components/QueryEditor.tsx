@@ -93,7 +93,7 @@ export function QueryEditor(props: Props) {
     }
   };
 
-  const showSeries = queryType === 'mttr' || queryType === 'summary';
+  const showSeries = queryType === 'mttr' || queryType === 'trends' || queryType === 'summary';
   const windowDefault = settings.windowDays ?? SETTINGS_DEFAULTS.windowDays;
   const flakyDefault = settings.flakyMinutes ?? SETTINGS_DEFAULTS.flakyMinutes;
   const minSampleDefault = settings.minSample ?? SETTINGS_DEFAULTS.minSample;
