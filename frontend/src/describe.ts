@@ -4,6 +4,18 @@ function list(values: string[] | undefined, fallback: string): string {
   return values && values.length > 0 ? values.join(', ') : fallback;
 }
 
+/** A series query's head: what per which bucket, rolling, grouped. */
+function perBucket(what: string, query: Partial<WoodpeckerQuery>): string {
+  let head = `${what} per ${query.bucket || 'panel interval'}`;
+  if (query.rolling) {
+    head += `, rolling ${query.rolling}`;
+  }
+  if (query.groupBy?.length) {
+    head += `, by ${query.groupBy.join(' and ')}`;
+  }
+  return head;
+}
+
 /**
  * One line saying what a query asks for, e.g.
  * "MTTR p50/p90/mean per 1d, rolling 30d, by repo · repos: all · environments: production · events: deployment · window 7d".
@@ -14,28 +26,12 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
   const parts: string[] = [];
 
   switch (type) {
-    case 'mttr': {
-      let head = `MTTR p50/p90/mean per ${query.bucket || 'panel interval'}`;
-      if (query.rolling) {
-        head += `, rolling ${query.rolling}`;
-      }
-      if (query.groupBy?.length) {
-        head += `, by ${query.groupBy.join(' and ')}`;
-      }
-      parts.push(head);
+    case 'mttr':
+      parts.push(perBucket('MTTR p50/p90/mean', query));
       break;
-    }
-    case 'trends': {
-      let head = `Deploy frequency, change failure, rework and recovery per ${query.bucket || 'panel interval'}`;
-      if (query.rolling) {
-        head += `, rolling ${query.rolling}`;
-      }
-      if (query.groupBy?.length) {
-        head += `, by ${query.groupBy.join(' and ')}`;
-      }
-      parts.push(head);
+    case 'trends':
+      parts.push(perBucket('Deploy frequency, change failure, rework and recovery', query));
       break;
-    }
     case 'summary': {
       let head = 'Summary of recovery and deploys';
       if (query.groupBy?.length) {
@@ -62,12 +58,12 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
   if (branches?.length) {
     parts.push(`branches: ${branches.join(', ')}`);
   }
-  const events = query.events?.length ? query.events : settings.events ?? SETTINGS_DEFAULTS.events;
+  const events = query.events?.length ? query.events : (settings.events ?? SETTINGS_DEFAULTS.events);
   parts.push(`events: ${list(events, 'all')}`);
   if (type !== 'deploys') {
     const statuses = query.failureStatuses?.length
       ? query.failureStatuses
-      : settings.failureStatuses ?? SETTINGS_DEFAULTS.failureStatuses;
+      : (settings.failureStatuses ?? SETTINGS_DEFAULTS.failureStatuses);
     parts.push(`failures: ${list(statuses, 'none')}`);
     const flaky = query.flakyMinutes ?? settings.flakyMinutes ?? SETTINGS_DEFAULTS.flakyMinutes;
     parts.push(`flaky < ${flaky}m`);

@@ -70,12 +70,17 @@ export const DEFAULT_QUERY: Partial<WoodpeckerQuery> = {
 };
 
 export const QUERY_TYPES: Array<SelectableValue<QueryType>> = [
-  { label: 'Summary', value: 'summary', description: 'One row: MTTR p50/p90/mean, open incidents, deploys, change failure rate' },
+  {
+    label: 'Summary',
+    value: 'summary',
+    description: 'One row: MTTR p50/p90/mean, open incidents, deploys, change failure rate',
+  },
   { label: 'MTTR', value: 'mttr', description: 'Time series of recovery time (p50, p90, mean) per bucket' },
   {
     label: 'Trends',
     value: 'trends',
-    description: 'Time series of every key per bucket: deploy frequency, change failure rate, rework rate, recovery p50',
+    description:
+      'Time series of every key per bucket: deploy frequency, change failure rate, rework rate, recovery p50',
   },
   { label: 'Incidents', value: 'incidents', description: 'Table of failed deployments and their recovery' },
   { label: 'Deploys', value: 'deploys', description: 'Table of the deploy pipelines the metrics are built from' },
