@@ -59,23 +59,24 @@ impl QuerySpec {
                 .map_err(|e| FieldError::new("query", format!("is not valid JSON: {e}")))?
         };
         let o = JsonObject::new(&value, "query")?;
-        let query_type =
-            match o.opt_str("queryType")?.or_else(|| {
-                let t = fallback_type.trim();
-                (!t.is_empty()).then_some(t)
-            }) {
-                None | Some("summary") => QueryType::Summary,
-                Some("incidents") => QueryType::Incidents,
-                Some("mttr") => QueryType::Mttr,
-                Some("deploys") => QueryType::Deploys,
-                Some("trends") => QueryType::Trends,
-                Some(other) => return Err(FieldError::new(
+        let query_type = match o.opt_str("queryType")?.or_else(|| {
+            let t = fallback_type.trim();
+            (!t.is_empty()).then_some(t)
+        }) {
+            None | Some("summary") => QueryType::Summary,
+            Some("incidents") => QueryType::Incidents,
+            Some("mttr") => QueryType::Mttr,
+            Some("deploys") => QueryType::Deploys,
+            Some("trends") => QueryType::Trends,
+            Some(other) => {
+                return Err(FieldError::new(
                     "queryType",
                     format!(
                         "must be one of incidents, mttr, trends, summary, deploys; got {other:?}"
                     ),
-                )),
-            };
+                ))
+            }
+        };
         let duration = |key: &str| -> Result<Option<i64>, FieldError> {
             o.opt_str(key)?
                 .map(|s| parse_duration(s).map_err(|e| FieldError::new(key, e.to_string())))
