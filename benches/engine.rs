@@ -74,6 +74,7 @@ fn histories(deploys: usize) -> Vec<(String, Vec<Pipeline>)> {
                         created: t - 120,
                         started: t - 100,
                         finished: t,
+                        ..Pipeline::default()
                     });
                 }
             }

@@ -222,6 +222,7 @@ fn arb_pipeline(number: u64) -> impl Strategy<Value = Pipeline> {
             created: 0,
             started: 0,
             finished,
+            ..Pipeline::default()
         },
     )
 }

@@ -252,6 +252,7 @@ pub(crate) mod tests {
             created: finished.saturating_sub(60),
             started: finished.saturating_sub(50),
             finished,
+            ..Pipeline::default()
         }
     }
 

@@ -19,7 +19,7 @@ pub use deploys::{collect_deploys, environment_of, DeployRow, Deploys, GroupId};
 pub use grouping::{GroupBy, GroupLabel};
 pub use lookback::lookback_satisfied;
 pub use pairing::{pair, Incident, IncidentState, Incidents};
-pub use pipeline::{Event, Pipeline, Status};
+pub use pipeline::{Event, Pipeline, Status, Step, Workflow};
 pub use repo_name::{check_repo_name, RepoNameError};
 pub use series::{series, Point, Series, SeriesSpec};
 pub use settings::{DeployFilter, OpenIncidents, Outcome, RecoverySettings, TimeRange};

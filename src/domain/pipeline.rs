@@ -4,10 +4,11 @@
 //! email, avatar): the product reports team metrics only.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// A pipeline's status. Unknown strings map to `Other` so that a newer
 /// server's statuses never break parsing.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Status {
     Success,
     Failure,
@@ -20,6 +21,7 @@ pub enum Status {
     Pending,
     Running,
     Created,
+    #[default]
     Other,
 }
 
@@ -71,7 +73,7 @@ impl fmt::Display for Status {
 }
 
 /// A pipeline's trigger event. Unknown strings map to `Other`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Event {
     Push,
     PullRequest,
@@ -82,6 +84,7 @@ pub enum Event {
     Deployment,
     Cron,
     Manual,
+    #[default]
     Other,
 }
 
@@ -130,7 +133,7 @@ impl fmt::Display for Event {
 
 /// One pipeline of one repository, as the engine sees it. Times are Unix
 /// seconds; 0 means unset (a pipeline is finished when `finished > 0`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Pipeline {
     /// Per-repo sequence number (what Woodpecker URLs use).
     pub number: u64,
@@ -139,7 +142,35 @@ pub struct Pipeline {
     pub branch: String,
     /// Deployment target; empty unless the event is `deployment`.
     pub deploy_to: String,
+    /// The pipeline this one was created from (a restart, or a deploy of
+    /// an earlier pipeline); 0 for none.
+    pub parent: u64,
+    /// The commit sha it ran on (lowercase hex as the forge sent it).
+    pub commit: String,
     pub created: i64,
+    pub started: i64,
+    pub finished: i64,
+    /// The workflow tree, when it was fetched (the pipeline list does not
+    /// carry it; only deploy candidates are asked for it when deploy steps
+    /// are configured).
+    pub workflows: Option<Arc<[Workflow]>>,
+}
+
+/// A workflow of a pipeline (one file under `.woodpecker/`) and its steps.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Workflow {
+    pub name: String,
+    pub state: Status,
+    pub started: i64,
+    pub finished: i64,
+    pub steps: Vec<Step>,
+}
+
+/// One step of a workflow.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Step {
+    pub name: String,
+    pub state: Status,
     pub started: i64,
     pub finished: i64,
 }
@@ -174,16 +205,7 @@ mod tests {
     /// gains a field naming a person.
     #[test]
     fn pipeline_carries_no_person() {
-        let p = Pipeline {
-            number: 1,
-            status: Status::Success,
-            event: Event::Push,
-            branch: String::new(),
-            deploy_to: String::new(),
-            created: 0,
-            started: 0,
-            finished: 0,
-        };
+        let p = Pipeline::default();
         let debug = format!("{p:?}");
         let body = debug.trim_start_matches("Pipeline {").trim_end_matches('}');
         let fields: Vec<&str> = body

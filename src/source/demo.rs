@@ -131,6 +131,7 @@ fn repo_pipelines(p: &Profile, now: i64, rng: &mut SplitMix) -> Vec<Pipeline> {
                     started
                 },
                 finished: if unfinished { 0 } else { started + d.duration },
+                ..Pipeline::default()
             }
         })
         .collect();

@@ -6,7 +6,7 @@
 
 use serde::{Deserialize, Deserializer};
 
-use crate::domain::{Event, Pipeline, Status};
+use crate::domain::{Event, Pipeline, Status, Step, Workflow};
 
 /// A repository as the cache and the plugin see it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -66,6 +66,80 @@ pub(crate) struct WirePipeline {
     pub finished: i64,
     #[serde(default, deserialize_with = "null_default")]
     pub finished_at: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub parent: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub commit: String,
+    /// Only the detail endpoint (and exports made from it) carry the tree.
+    #[serde(default)]
+    pub workflows: Option<Vec<WireWorkflow>>,
+}
+
+/// A workflow of the detail endpoint: `state`, not `status`, in every
+/// version; times `started`/`finished` on 3.x, `start_time`/`end_time` on 2.x.
+#[derive(Deserialize)]
+pub(crate) struct WireWorkflow {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub state: String,
+    #[serde(flatten)]
+    pub times: WireTimes,
+    #[serde(default, deserialize_with = "null_default")]
+    pub children: Vec<WireStep>,
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WireStep {
+    #[serde(default, deserialize_with = "null_default")]
+    pub name: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub state: String,
+    #[serde(flatten)]
+    pub times: WireTimes,
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct WireTimes {
+    #[serde(default, deserialize_with = "null_default")]
+    started: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    start_time: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    finished: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    end_time: i64,
+}
+
+impl WireTimes {
+    fn started(&self) -> i64 {
+        pick(self.started, self.start_time).max(0)
+    }
+
+    fn finished(&self) -> i64 {
+        pick(self.finished, self.end_time).max(0)
+    }
+}
+
+impl From<WireWorkflow> for Workflow {
+    fn from(w: WireWorkflow) -> Workflow {
+        Workflow {
+            name: w.name,
+            state: Status::parse(&w.state),
+            started: w.times.started(),
+            finished: w.times.finished(),
+            steps: w
+                .children
+                .into_iter()
+                .map(|s| Step {
+                    name: s.name,
+                    state: Status::parse(&s.state),
+                    started: s.times.started(),
+                    finished: s.times.finished(),
+                })
+                .collect(),
+        }
+    }
 }
 
 fn pick(v3: i64, v2: i64) -> i64 {
@@ -86,9 +160,14 @@ impl WirePipeline {
             event: Event::parse(&self.event),
             branch: self.branch,
             deploy_to: self.deploy_to,
+            parent: u64::try_from(self.parent).unwrap_or(0),
+            commit: self.commit,
             created: pick(self.created, self.created_at).max(0),
             started: pick(self.started, self.started_at).max(0),
             finished: pick(self.finished, self.finished_at).max(0),
+            workflows: self
+                .workflows
+                .map(|ws| ws.into_iter().map(Workflow::from).collect()),
         })
     }
 }
@@ -134,6 +213,40 @@ mod tests {
         );
         assert!(!p.is_finished());
         assert_eq!(p.branch, "");
+    }
+
+    #[test]
+    fn reads_parent_commit_and_workflow_trees_in_both_namings() {
+        let v3 = r#"{"number":9,"parent":4,"commit":"ab12","event":"deployment","workflows":[
+            {"id":1,"name":"test","state":"failure","started":10,"finished":20,"children":[
+                {"id":2,"name":"unit","state":"failure","started":11,"finished":19,"exit_code":1}]},
+            {"id":3,"name":"deploy","state":"skipped","started":0,"finished":0,"children":null}]}"#;
+        let v2 = r#"{"number":9,"workflows":[{"name":"deploy","state":"success","start_time":30,
+            "end_time":40,"children":[{"name":"push","state":"success","start_time":31,"end_time":39}]}]}"#;
+        let p = serde_json::from_str::<WirePipeline>(v3)
+            .unwrap()
+            .into_domain()
+            .unwrap();
+        assert_eq!((p.parent, p.commit.as_str()), (4, "ab12"));
+        let ws = p.workflows.unwrap();
+        assert_eq!(
+            (ws[0].name.as_str(), ws[0].state, ws[0].finished),
+            ("test", Status::Failure, 20)
+        );
+        assert_eq!(
+            (ws[0].steps[0].name.as_str(), ws[0].steps[0].finished),
+            ("unit", 19)
+        );
+        assert_eq!((ws[1].state, ws[1].steps.len()), (Status::Skipped, 0));
+        let p = serde_json::from_str::<WirePipeline>(v2)
+            .unwrap()
+            .into_domain()
+            .unwrap();
+        let ws = p.workflows.unwrap();
+        assert_eq!((ws[0].started, ws[0].finished), (30, 40));
+        assert_eq!((ws[0].steps[0].started, ws[0].steps[0].finished), (31, 39));
+        let list = serde_json::from_str::<WirePipeline>(r#"{"number":3}"#).unwrap();
+        assert!(list.into_domain().unwrap().workflows.is_none());
     }
 
     #[test]

@@ -297,6 +297,7 @@ mod tests {
             created: number as i64 * 10,
             started: number as i64 * 10 + 1,
             finished: if finished { number as i64 * 10 + 5 } else { 0 },
+            ..Pipeline::default()
         }
     }
 
