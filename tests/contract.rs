@@ -19,6 +19,8 @@ fn contract() -> Value {
     json!({
         "defaults": {
             "events": filter.events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
+            "deploySteps": filter.deploy_steps,
+            "changeEvents": filter.change_events.iter().map(|e| e.as_str()).collect::<Vec<_>>(),
             "failureStatuses": settings.failure_statuses.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
             "windowDays": settings.window_secs / 86_400,
             "flakyMinutes": settings.flaky_secs / 60,

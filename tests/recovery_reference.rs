@@ -270,6 +270,7 @@ fn arb_settings() -> impl Strategy<Value = (DeployFilter, RecoverySettings)> {
                     } else {
                         vec![]
                     },
+                    ..DeployFilter::default()
                 };
                 let mut failure_statuses = vec![Status::Failure, Status::Error];
                 if killed {

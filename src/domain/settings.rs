@@ -8,6 +8,12 @@ use super::pipeline::{Event, Status};
 pub struct DeployFilter {
     /// Trigger events that deploy (default: `deployment` only).
     pub events: Vec<Event>,
+    /// Workflow or step names (globs) that are the deploy inside a
+    /// pipeline; empty means the whole pipeline is the deploy.
+    pub deploy_steps: Vec<String>,
+    /// Trigger events whose pipelines are changes, for lead time (default
+    /// `push`).
+    pub change_events: Vec<Event>,
     /// Allowed branches; empty means any.
     pub branches: Vec<String>,
     /// Allowed environments (`deploy_to`, else branch); empty means any.
@@ -18,6 +24,8 @@ impl Default for DeployFilter {
     fn default() -> Self {
         DeployFilter {
             events: vec![Event::Deployment],
+            deploy_steps: Vec::new(),
+            change_events: vec![Event::Push],
             branches: Vec::new(),
             environments: Vec::new(),
         }

@@ -9,6 +9,8 @@ use super::json_fields::{FieldError, JsonObject};
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RecoveryOptions {
     pub events: Option<Vec<Event>>,
+    pub deploy_steps: Option<Vec<String>>,
+    pub change_events: Option<Vec<Event>>,
     pub branches: Option<Vec<String>>,
     pub environments: Option<Vec<String>>,
     pub failure_statuses: Option<Vec<Status>>,
@@ -22,6 +24,8 @@ impl RecoveryOptions {
     pub fn read(o: &JsonObject<'_>) -> Result<RecoveryOptions, FieldError> {
         Ok(RecoveryOptions {
             events: non_empty(parse_each(o, "events", parse_event)?),
+            deploy_steps: non_empty(o.strings("deploySteps")?),
+            change_events: non_empty(parse_each(o, "changeEvents", parse_event)?),
             branches: non_empty(o.strings("branches")?),
             environments: non_empty(o.strings("environments")?),
             failure_statuses: non_empty(parse_each(o, "failureStatuses", parse_failure_status)?),
@@ -46,6 +50,10 @@ impl RecoveryOptions {
     pub fn or(self, fallback: &RecoveryOptions) -> RecoveryOptions {
         RecoveryOptions {
             events: self.events.or_else(|| fallback.events.clone()),
+            deploy_steps: self.deploy_steps.or_else(|| fallback.deploy_steps.clone()),
+            change_events: self
+                .change_events
+                .or_else(|| fallback.change_events.clone()),
             branches: self.branches.or_else(|| fallback.branches.clone()),
             environments: self.environments.or_else(|| fallback.environments.clone()),
             failure_statuses: self
@@ -67,6 +75,8 @@ impl RecoveryOptions {
         let s = RecoverySettings::default();
         let filter = DeployFilter {
             events: self.events.unwrap_or(f.events),
+            deploy_steps: self.deploy_steps.unwrap_or(f.deploy_steps),
+            change_events: self.change_events.unwrap_or(f.change_events),
             branches: self.branches.unwrap_or(f.branches),
             environments: self.environments.unwrap_or(f.environments),
         };
