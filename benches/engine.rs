@@ -1,5 +1,6 @@
 //! Engine throughput and memory on generated histories: 10k, 100k and 1M
-//! deploys over 1,000 (repo, environment) groups.
+//! deploys over 1,000 (repo, environment) groups, each deploy shipping one
+//! push (so as many changes as deploys).
 //!
 //! `cargo bench --bench engine` measures; `cargo test --all-targets` runs it
 //! once at 10k only, so the default suite stays fast.
@@ -40,7 +41,8 @@ const YEAR: i64 = 365 * 86_400;
 const START: i64 = 1_700_000_000;
 
 /// Deterministic histories: each group deploys at random intervals over a
-/// year; ~72% succeed, ~20% fail or error, ~8% are canceled/killed.
+/// year; ~72% succeed, ~20% fail or error, ~8% are canceled/killed. Each
+/// deploy follows a push to the group's own branch and deploys it.
 fn histories(deploys: usize) -> Vec<(String, Vec<Pipeline>)> {
     let per_group = deploys / (REPOS * ENVIRONMENTS);
     let mut rng = 0x9E37_79B9_7F4A_7C15u64;
@@ -65,12 +67,25 @@ fn histories(deploys: usize) -> Vec<(String, Vec<Pipeline>)> {
                         92..96 => Status::Canceled,
                         _ => Status::Killed,
                     };
+                    let branch = format!("branch-{e}");
+                    let pushed = t - 600 - (next() % (4 * 3600)) as i64;
+                    ps.push(Pipeline {
+                        number: ps.len() as u64 + 1,
+                        status: Status::Success,
+                        event: Event::Push,
+                        branch: branch.clone(),
+                        created: pushed,
+                        started: pushed + 5,
+                        finished: pushed + 300,
+                        ..Pipeline::default()
+                    });
                     ps.push(Pipeline {
                         number: ps.len() as u64 + 1,
                         status,
                         event: Event::Deployment,
-                        branch: "main".into(),
+                        branch,
                         deploy_to: format!("env-{e}"),
+                        parent: ps.len() as u64,
                         created: t - 120,
                         started: t - 100,
                         finished: t,
@@ -91,6 +106,14 @@ fn collect(h: &[(String, Vec<Pipeline>)]) -> Deploys {
     )
 }
 
+fn changes(h: &[(String, Vec<Pipeline>)], deploys: &Deploys) -> Changes {
+    deliver(
+        h.iter().map(|(r, ps)| (r.as_str(), ps.as_slice(), true)),
+        deploys,
+        &DeployFilter::default(),
+    )
+}
+
 const RANGE: TimeRange = TimeRange {
     from: START,
     to: START + 2 * YEAR,
@@ -105,26 +128,29 @@ fn report_memory(h: &[(String, Vec<Pipeline>)]) {
     let after_collect = LIVE.load(Ordering::Relaxed);
     PEAK.store(after_collect, Ordering::Relaxed);
     let incidents = pair(&deploys, &settings, NOW);
+    let delivered = changes(h, &deploys);
     let after_pair = LIVE.load(Ordering::Relaxed);
-    let summary = summarise(&deploys, &incidents, RANGE, &settings);
+    let summary = summarise(&deploys, &incidents, &delivered, RANGE, &settings);
     let peak = PEAK.load(Ordering::Relaxed);
     let n = deploys.len() as f64;
     let held = after_pair - before;
     println!(
-        "memory: {} deploys, {} groups, {} incidents ({} qualifying)",
+        "memory: {} deploys, {} groups, {} incidents ({} qualifying), {} changes ({} delivered in range)",
         deploys.len(),
         deploys.group_count(),
         incidents.len(),
-        summary.incidents
+        summary.incidents,
+        delivered.len(),
+        summary.changes
     );
     println!(
-        "memory: held by Deploys+Incidents (allocator) {} bytes = {:.1} B/deploy; heap_bytes() {:.1} B/deploy",
+        "memory: held by Deploys+Incidents+Changes (allocator) {} bytes = {:.1} B/deploy; heap_bytes() {:.1} B/deploy",
         held,
         held as f64 / n,
-        (deploys.heap_bytes() + incidents.heap_bytes()) as f64 / n
+        (deploys.heap_bytes() + incidents.heap_bytes() + delivered.heap_bytes()) as f64 / n
     );
     println!(
-        "memory: transient peak above held Deploys during pair+summarise {:.1} B/deploy",
+        "memory: transient peak above held Deploys during pair+deliver+summarise {:.1} B/deploy",
         (peak - after_collect) as f64 / n
     );
 }
@@ -141,22 +167,28 @@ fn bench(c: &mut Criterion, sizes: &[usize]) {
         report_memory(&h);
         let deploys = collect(&h);
         let incidents = pair(&deploys, &settings, NOW);
+        let delivered = changes(&h, &deploys);
         group.throughput(Throughput::Elements(deploys.len() as u64));
         group.bench_with_input(BenchmarkId::new("collect_deploys", n), &h, |b, h| {
             b.iter(|| collect(black_box(h)))
         });
-        group.bench_with_input(BenchmarkId::new("pair+summarise", n), &deploys, |b, d| {
-            b.iter(|| {
-                let i = pair(black_box(d), &settings, NOW);
-                summarise(d, &i, RANGE, &settings)
-            })
-        });
+        group.bench_with_input(
+            BenchmarkId::new("pair+deliver+summarise", n),
+            &deploys,
+            |b, d| {
+                b.iter(|| {
+                    let i = pair(black_box(d), &settings, NOW);
+                    let c = changes(&h, d);
+                    summarise(d, &i, &c, RANGE, &settings)
+                })
+            },
+        );
         let by = GroupBy {
             repo: true,
             environment: true,
         };
         group.bench_with_input(BenchmarkId::new("summarise_by", n), &deploys, |b, d| {
-            b.iter(|| summarise_by(black_box(d), &incidents, RANGE, &settings, by))
+            b.iter(|| summarise_by(black_box(d), &incidents, &delivered, RANGE, &settings, by))
         });
         let spec = SeriesSpec {
             bucket_secs: 7 * 86_400,
@@ -166,7 +198,18 @@ fn bench(c: &mut Criterion, sizes: &[usize]) {
         group.bench_with_input(
             BenchmarkId::new("series_weekly_30d", n),
             &deploys,
-            |b, d| b.iter(|| series(black_box(d), &incidents, RANGE, &spec, &settings)),
+            |b, d| {
+                b.iter(|| {
+                    series(
+                        black_box(d),
+                        &incidents,
+                        &delivered,
+                        RANGE,
+                        &spec,
+                        &settings,
+                    )
+                })
+            },
         );
     }
     group.finish();

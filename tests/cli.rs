@@ -30,7 +30,8 @@ fn demo_report_prints_the_summary_and_the_incidents() {
         "P50 recovery",
         "P90 recovery",
         "change failure rate",
-        "DORA band",
+        "recovery band",
+        "P50 lead time",
         "Incidents (",
         "acme/api",
     ] {

@@ -4,7 +4,9 @@
 //! `UPDATE_CONTRACT=1 cargo test --test contract` rewrites it.
 
 use serde_json::{json, Value};
-use woodpecker_dora::analysis::{incident_columns, Column, DEPLOY_COLUMNS, SUMMARY_COLUMNS};
+use woodpecker_dora::analysis::{
+    incident_columns, Column, CHANGE_COLUMNS, DEPLOY_COLUMNS, SUMMARY_COLUMNS,
+};
 use woodpecker_dora::domain::OpenIncidents;
 use woodpecker_dora::input::options::RecoveryOptions;
 use woodpecker_dora::plugin::datasource::DataSourceConfig;
@@ -39,6 +41,7 @@ fn contract() -> Value {
         "columns": {
             "incidents": names(incident_columns(true)),
             "deploys": names(DEPLOY_COLUMNS),
+            "changes": names(CHANGE_COLUMNS),
             "summary": names(SUMMARY_COLUMNS),
         },
     })

@@ -10,7 +10,7 @@ use support::frames::decode;
 use support::plugin_process::{context, query, PluginProcess};
 use support::woodpecker_server::{FakeConfig, FAKE_TOKEN};
 
-const CASES: [(&str, &str); 7] = [
+const CASES: [(&str, &str); 8] = [
     (
         "summary",
         r#"{"queryType": "summary", "repos": ["acme/api"]}"#,
@@ -38,6 +38,10 @@ const CASES: [(&str, &str); 7] = [
     (
         "deploys",
         r#"{"queryType": "deploys", "events": ["deployment", "push"]}"#,
+    ),
+    (
+        "changes",
+        r#"{"queryType": "changes", "events": ["deployment", "push"]}"#,
     ),
 ];
 

@@ -85,7 +85,13 @@ async fn every_query_type_answers_on_the_demo_history() {
             "change_failure_band",
             "rework_deploys",
             "rework_rate",
-            "oldest_open_seconds"
+            "oldest_open_seconds",
+            "lead_time_p50_seconds",
+            "lead_time_p90_seconds",
+            "lead_time_band",
+            "changes",
+            "waiting_changes",
+            "oldest_waiting_seconds"
         ]
     );
     assert_eq!(s.rows(), 1);

@@ -2,7 +2,7 @@
 //! and values, written once here and rendered by the plugin's frames and
 //! the CLI's JSON and CSV alike.
 
-use super::rows::{DeployLine, IncidentRow};
+use super::rows::{ChangeLine, DeployLine, IncidentRow};
 use crate::domain::{Band, Summary};
 
 /// The values of one column; times are Unix seconds.
@@ -145,6 +145,30 @@ pub const DEPLOY_COLUMNS: &[Column<DeployLine>] = &[
     },
 ];
 
+/// `changes`: delivered in range, and waiting (delivery columns null).
+pub const CHANGE_COLUMNS: &[Column<ChangeLine>] = &[
+    col("repo", |r| text(r, |r| &r.repo)),
+    col("environment", |r| text(r, |r| &r.environment)),
+    col("branch", |r| text(r, |r| &r.branch)),
+    col("pipeline", |r| {
+        Values::I64(r.iter().map(|r| r.pipeline as i64).collect())
+    }),
+    Column {
+        link: Some("Open the change's pipeline in Woodpecker"),
+        ..col("url", |r| text(r, |r| &r.url))
+    },
+    col("created", |r| {
+        Values::Time(r.iter().map(|r| r.created).collect())
+    }),
+    col("delivered_at", |r| {
+        Values::OptTime(r.iter().map(|r| r.delivered_at).collect())
+    }),
+    col("delivered_by", |r| ids(r, |r| r.delivered_by)),
+    seconds("lead_time_seconds", |r| {
+        floats(r, |r| r.lead_time_secs.map(|s| s as f64))
+    }),
+];
+
 /// `summary`, after the group's `repo`/`environment` columns.
 pub const SUMMARY_COLUMNS: &[Column<Summary>] = &[
     col("incidents", |r| count(r, |s| s.incidents)),
@@ -181,6 +205,14 @@ pub const SUMMARY_COLUMNS: &[Column<Summary>] = &[
     },
     seconds("oldest_open_seconds", |r| {
         floats(r, |s| s.oldest_open_secs.map(|t| t as f64))
+    }),
+    seconds("lead_time_p50_seconds", |r| floats(r, |s| s.lead_time_p50)),
+    seconds("lead_time_p90_seconds", |r| floats(r, |s| s.lead_time_p90)),
+    col("lead_time_band", |r| bands(r, |s| s.lead_time_band)),
+    col("changes", |r| count(r, |s| s.changes)),
+    col("waiting_changes", |r| count(r, |s| s.waiting_changes)),
+    seconds("oldest_waiting_seconds", |r| {
+        floats(r, |s| s.oldest_waiting_secs.map(|t| t as f64))
     }),
 ];
 

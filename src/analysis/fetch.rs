@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 
 use super::{Notice, Scope};
-use crate::domain::{self, Deploys, Incidents, Pipeline};
+use crate::domain::{self, Changes, Deploys, Event, Incidents, Pipeline};
 use crate::source::{
     all_repo_names, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
 };
@@ -16,6 +16,7 @@ pub(super) struct Analysis {
     pub repos: Vec<Repo>,
     pub deploys: Deploys,
     pub incidents: Incidents,
+    pub changes: Changes,
     pub notices: Vec<Notice>,
 }
 
@@ -31,10 +32,15 @@ pub(super) async fn analyse(
     };
     let covered =
         |p: &[Pipeline]| domain::lookback_satisfied(p, reach_from, &scope.filter, &scope.settings);
+    // One history per repo serves deploys and the changes they deliver.
+    let mut events: Vec<Event> = scope.filter.events.clone();
+    events.extend(&scope.filter.change_events);
+    events.sort_unstable();
+    events.dedup();
     let request = HistoryRequest {
         since: reach_from,
         covered: &covered,
-        events: &scope.filter.events,
+        events: &events,
         deadline: scope.deadline,
     };
     let mut notices = Vec::new();
@@ -48,7 +54,7 @@ pub(super) async fn analyse(
             Ok(h) => {
                 if h.capped {
                     notices.push(Notice::Info(format!(
-                        "{name}: history reached the look-back limit before the start of a failure chain; an incident that began earlier may be missing"
+                        "{name}: history reached the look-back limit before the previous successful deploy; an incident that began earlier, or changes delivered by the first deploy in range, may be missing"
                     )));
                 }
                 if h.truncated {
@@ -131,10 +137,19 @@ pub(super) async fn analyse(
         &scope.settings,
     );
     let incidents = domain::pair(&deploys, &scope.settings, scope.now);
+    let changes = domain::deliver(
+        histories
+            .iter()
+            .zip(&as_of_now)
+            .map(|(h, p)| (h.repo.full_name.as_str(), &p[..], h.complete)),
+        &deploys,
+        &scope.filter,
+    );
     Ok(Analysis {
         repos: histories.into_iter().map(|h| h.repo).collect(),
         deploys,
         incidents,
+        changes,
         notices,
     })
 }

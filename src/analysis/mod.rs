@@ -9,9 +9,10 @@ mod fetch;
 mod rows;
 
 pub use columns::{
-    incident_columns, Column, Unit, Values, DEPLOY_COLUMNS, INCIDENT_COLUMNS, SUMMARY_COLUMNS,
+    incident_columns, Column, Unit, Values, CHANGE_COLUMNS, DEPLOY_COLUMNS, INCIDENT_COLUMNS,
+    SUMMARY_COLUMNS,
 };
-pub use rows::{DeployLine, IncidentRow, IncidentStatus};
+pub use rows::{ChangeLine, DeployLine, IncidentRow, IncidentStatus};
 
 use crate::domain::{
     self, DeployFilter, GroupBy, GroupLabel, RecoverySettings, Series, SeriesSpec, Summary,
@@ -55,6 +56,8 @@ pub enum Ask {
     Incidents { include_superseded: bool },
     /// Deploys that finished in the range.
     Deploys,
+    /// Changes delivered in the range, and those still waiting.
+    Changes,
     /// Statistics, one row per group (one row in all without grouping).
     Summary { group_by: GroupBy },
     /// Statistics per bucket.
@@ -66,6 +69,7 @@ pub enum Ask {
 pub enum Answered {
     Incidents(Vec<IncidentRow>),
     Deploys(Vec<DeployLine>),
+    Changes(Vec<ChangeLine>),
     Summary(Vec<(GroupLabel, Summary)>),
     Series(Vec<Series>),
 }
@@ -103,36 +107,47 @@ pub async fn answer(
     let a = fetch::analyse(source, scope, reach).await?;
     let (range, settings) = (scope.range, &scope.settings);
     let mut notes = Vec::new();
-    let answers =
-        asks.iter()
-            .map(|ask| match *ask {
-                Ask::Incidents { include_superseded } => {
-                    Answered::Incidents(rows::incident_rows(&a, source, range, include_superseded))
-                }
-                Ask::Deploys => Answered::Deploys(rows::deploy_lines(&a, source, range)),
-                Ask::Summary { group_by } => {
-                    let groups = if group_by.repo || group_by.environment {
-                        domain::summarise_by(&a.deploys, &a.incidents, range, settings, group_by)
-                    } else {
-                        vec![(
-                            GroupLabel::default(),
-                            domain::summarise(&a.deploys, &a.incidents, range, settings),
-                        )]
-                    };
-                    notes.extend(groups.iter().flat_map(|(g, s)| {
+    let answers = asks
+        .iter()
+        .map(|ask| match *ask {
+            Ask::Incidents { include_superseded } => {
+                Answered::Incidents(rows::incident_rows(&a, source, range, include_superseded))
+            }
+            Ask::Deploys => Answered::Deploys(rows::deploy_lines(&a, source, range)),
+            Ask::Changes => Answered::Changes(rows::change_lines(&a, source, range)),
+            Ask::Summary { group_by } => {
+                let groups = if group_by.repo || group_by.environment {
+                    domain::summarise_by(
+                        &a.deploys,
+                        &a.incidents,
+                        &a.changes,
+                        range,
+                        settings,
+                        group_by,
+                    )
+                } else {
+                    vec![(
+                        GroupLabel::default(),
+                        domain::summarise(&a.deploys, &a.incidents, &a.changes, range, settings),
+                    )]
+                };
+                notes.extend(
+                    groups.iter().flat_map(|(g, s)| {
                         s.notes.iter().map(move |n| Notice::Info(prefixed(g, n)))
-                    }));
-                    Answered::Summary(groups)
-                }
-                Ask::Series(spec) => Answered::Series(domain::series(
-                    &a.deploys,
-                    &a.incidents,
-                    range,
-                    &spec,
-                    settings,
-                )),
-            })
-            .collect();
+                    }),
+                );
+                Answered::Summary(groups)
+            }
+            Ask::Series(spec) => Answered::Series(domain::series(
+                &a.deploys,
+                &a.incidents,
+                &a.changes,
+                range,
+                &spec,
+                settings,
+            )),
+        })
+        .collect();
     let mut notices = a.notices;
     notices.extend(notes);
     Ok(Answer {

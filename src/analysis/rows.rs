@@ -58,6 +58,22 @@ pub struct DeployLine {
     pub url: String,
 }
 
+/// One change (lead time) as tables show it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChangeLine {
+    pub repo: String,
+    pub environment: String,
+    pub branch: String,
+    pub pipeline: u64,
+    /// The change's pipeline in Woodpecker's UI; empty without one.
+    pub url: String,
+    pub created: i64,
+    /// Unset while the change waits.
+    pub delivered_at: Option<i64>,
+    pub delivered_by: Option<u64>,
+    pub lead_time_secs: Option<i64>,
+}
+
 /// Link to `number` of `repo`, or empty when the source has no UI.
 fn link(a: &Analysis, source: &dyn PipelineSource, repo: &str, number: u64) -> String {
     a.repos
@@ -144,6 +160,37 @@ pub(super) fn deploy_lines(
             event: d.event.as_str(),
             branch: d.branch.to_string(),
             url: link(a, source, d.repo, d.number),
+        })
+        .collect()
+}
+
+/// Changes delivered in the range and those still waiting at its end,
+/// newest first.
+pub(super) fn change_lines(
+    a: &Analysis,
+    source: &dyn PipelineSource,
+    range: TimeRange,
+) -> Vec<ChangeLine> {
+    let mut rows: Vec<_> = a.changes.rows_in(&a.deploys, range).collect();
+    rows.sort_by(|x, y| {
+        (y.created, y.repo, y.number, y.environment).cmp(&(
+            x.created,
+            x.repo,
+            x.number,
+            x.environment,
+        ))
+    });
+    rows.into_iter()
+        .map(|c| ChangeLine {
+            repo: c.repo.to_string(),
+            environment: c.environment.to_string(),
+            branch: c.branch.to_string(),
+            pipeline: c.number,
+            url: link(a, source, c.repo, c.number),
+            created: c.created,
+            delivered_at: c.delivered_at,
+            delivered_by: c.delivered_by,
+            lead_time_secs: c.lead_secs,
         })
         .collect()
 }

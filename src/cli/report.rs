@@ -146,7 +146,7 @@ fn write_table(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
     let s = r.summary;
     writeln!(
         out,
-        "Recovery from failed deploys, {} to {} UTC",
+        "DORA metrics, {} to {} UTC",
         time(r.range.from),
         time(r.range.to)
     )?;
@@ -172,7 +172,10 @@ fn write_table(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
             "deploy frequency",
             format!("{:.2} per day", s.deploys_per_day),
         ),
-        ("DORA band", s.band.map_or("–", |b| b.as_str()).to_string()),
+        (
+            "recovery band",
+            s.band.map_or("–", |b| b.as_str()).to_string(),
+        ),
         (
             "deploy frequency band",
             s.deploy_frequency_band
@@ -196,6 +199,20 @@ fn write_table(out: &mut dyn Write, r: &Report) -> std::io::Result<()> {
             "oldest open incident",
             s.oldest_open_secs
                 .map_or("–".into(), |a| words::duration(a as f64)),
+        ),
+        ("changes delivered", s.changes.to_string()),
+        ("P50 lead time", opt_duration(s.lead_time_p50)),
+        ("P90 lead time", opt_duration(s.lead_time_p90)),
+        (
+            "lead time band",
+            s.lead_time_band.map_or("–", |b| b.as_str()).to_string(),
+        ),
+        (
+            "changes waiting (oldest)",
+            match s.oldest_waiting_secs {
+                Some(a) => format!("{} ({})", s.waiting_changes, words::duration(a as f64)),
+                None => s.waiting_changes.to_string(),
+            },
         ),
     ];
     for (k, v) in lines {

@@ -37,6 +37,20 @@ impl Band {
         }
     }
 
+    /// Lead time for changes: elite < 1 day ≤ high < 1 week ≤ medium < 30
+    /// days ≤ low.
+    pub fn of_lead_time_secs(secs: f64) -> Band {
+        if secs < DAY_SECS as f64 {
+            Band::Elite
+        } else if secs < WEEK_SECS as f64 {
+            Band::High
+        } else if secs < 30.0 * DAY_SECS as f64 {
+            Band::Medium
+        } else {
+            Band::Low
+        }
+    }
+
     /// Deploys per day: elite at least daily ("on demand"), high at least
     /// weekly, medium at least monthly (30 days), low less often.
     pub fn of_deploys_per_day(per_day: f64) -> Band {
@@ -95,5 +109,9 @@ mod tests {
         assert_eq!(Band::of_change_failure_rate(0.1), Band::High);
         assert_eq!(Band::of_change_failure_rate(0.15), Band::Medium);
         assert_eq!(Band::of_change_failure_rate(0.64), Band::Low);
+        assert_eq!(Band::of_lead_time_secs(86_399.0), Band::Elite);
+        assert_eq!(Band::of_lead_time_secs(86_400.0), Band::High);
+        assert_eq!(Band::of_lead_time_secs(604_800.0), Band::Medium);
+        assert_eq!(Band::of_lead_time_secs(30.0 * 86_400.0), Band::Low);
     }
 }

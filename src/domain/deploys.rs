@@ -89,6 +89,15 @@ impl Deploys {
         })
     }
 
+    /// The interned name of a deploy's branch.
+    pub(crate) fn branch_id(&self, d: &Deploy) -> u32 {
+        d.branch
+    }
+
+    pub(crate) fn name(&self, id: u32) -> &str {
+        &self.names[id as usize]
+    }
+
     pub(crate) fn items(&self) -> &[Deploy] {
         &self.items
     }

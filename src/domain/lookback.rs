@@ -5,6 +5,9 @@
 //! enough once, in every environment with a failure at or after `from`, a
 //! success precedes the first such failure. Forward, an anchor needs
 //! pipelines up to `failed_at + window` (so `to + window`, capped at now).
+//! Lead time needs, in every environment with a successful deploy at or
+//! after `from`, the last success before it: the first deploy in range
+//! delivers the changes made since that one.
 
 use super::deploys::collect_deploys;
 use super::pipeline::Pipeline;
@@ -23,15 +26,15 @@ pub fn lookback_satisfied(
 ) -> bool {
     let deploys = collect_deploys([("", pipelines)], filter, settings);
     let satisfied = deploys.group_slices().all(|(_, slice)| {
-        let Some(first_failure) = slice
-            .iter()
-            .position(|d| d.finished >= from && d.outcome == Outcome::Failure)
-        else {
-            return true;
+        let first = |outcome: Outcome| {
+            slice
+                .iter()
+                .position(|d| d.finished >= from && d.outcome == outcome)
         };
-        slice[..first_failure]
-            .iter()
-            .any(|d| d.outcome == Outcome::Success)
+        [first(Outcome::Failure), first(Outcome::Success)]
+            .into_iter()
+            .flatten()
+            .all(|i| slice[..i].iter().any(|d| d.outcome == Outcome::Success))
     });
     satisfied
 }
@@ -52,12 +55,21 @@ mod tests {
     }
 
     #[test]
-    fn no_deploys_or_no_failures_in_range_need_nothing() {
+    fn no_deploys_in_range_need_nothing() {
         assert!(ok(&[], 100));
-        assert!(ok(
-            &[pipeline(1, S, "prod", 200), pipeline(2, F, "prod", 50)],
-            100
-        ));
+        assert!(ok(&[pipeline(2, F, "prod", 50)], 100));
+    }
+
+    #[test]
+    fn a_success_in_range_needs_the_last_success_before_it() {
+        let cut = [pipeline(2, F, "prod", 50), pipeline(3, S, "prod", 200)];
+        assert!(!ok(&cut, 100));
+        let whole = [
+            pipeline(1, S, "prod", 10),
+            pipeline(2, F, "prod", 50),
+            pipeline(3, S, "prod", 200),
+        ];
+        assert!(ok(&whole, 100));
     }
 
     #[test]
@@ -70,8 +82,13 @@ mod tests {
             pipeline(3, F, "prod", 150),
         ];
         assert!(ok(&whole, 100));
-        // A success inside the range bounds later chains just as well.
-        let inside = [pipeline(4, S, "prod", 120), pipeline(5, F, "prod", 150)];
+        // A success inside the range bounds later chains just as well, but
+        // needs an earlier success itself.
+        let inside = [
+            pipeline(1, S, "prod", 10),
+            pipeline(4, S, "prod", 120),
+            pipeline(5, F, "prod", 150),
+        ];
         assert!(ok(&inside, 100));
     }
 

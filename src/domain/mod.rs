@@ -4,6 +4,7 @@
 pub mod band;
 pub mod deploys;
 pub mod grouping;
+pub mod lead_time;
 pub mod lookback;
 pub mod pairing;
 pub mod pipeline;
@@ -17,6 +18,7 @@ pub mod words;
 pub use band::Band;
 pub use deploys::{collect_deploys, environment_of, DeployRow, Deploys, GroupId};
 pub use grouping::{GroupBy, GroupLabel};
+pub use lead_time::{deliver, ChangeRow, Changes};
 pub use lookback::lookback_satisfied;
 pub use pairing::{pair, Incident, IncidentState, Incidents};
 pub use pipeline::{Event, Pipeline, Status, Step, Workflow};

@@ -3,6 +3,7 @@
 
 use super::deploys::Deploys;
 use super::grouping::{labels, GroupBy, GroupLabel};
+use super::lead_time::{percentiles, Changes};
 use super::pairing::{IncidentState, Incidents};
 use super::settings::{Outcome, RecoverySettings, TimeRange, DAY_SECS};
 use super::stats::{censors, describe, Sample};
@@ -35,6 +36,10 @@ pub struct Point {
     pub deploys_per_day: f64,
     pub rework_deploys: usize,
     pub rework_rate: Option<f64>,
+    /// Changes delivered in the window, and their lead times.
+    pub changes: usize,
+    pub lead_time_p50: Option<f64>,
+    pub lead_time_p90: Option<f64>,
 }
 
 /// Running totals of a label's deploys in finish order, so a window's
@@ -71,6 +76,7 @@ type Entry = (i64, Option<i64>);
 pub fn series(
     deploys: &Deploys,
     incidents: &Incidents,
+    changes: &Changes,
     range: TimeRange,
     spec: &SeriesSpec,
     settings: &RecoverySettings,
@@ -125,16 +131,26 @@ pub fn series(
         entries[of_group[i.group.0 as usize] as usize].push((i.failed_at, value));
     }
 
+    // Delivered changes: (delivered_at, lead time), per label.
+    let mut delivered: Vec<Vec<(i64, i64)>> = vec![Vec::new(); labels.len()];
+    for c in changes.items() {
+        if let Some(lead) = c.lead_secs() {
+            delivered[of_group[c.group as usize] as usize].push((c.delivered_at, lead));
+        }
+    }
+
     let first = range.from.div_euclid(b) * b;
     let last = range.to.div_euclid(b) * b;
     labels
         .into_iter()
         .zip(entries)
         .zip(totals)
+        .zip(delivered)
         .zip(active)
         .filter(|(_, active)| *active)
-        .map(|(((group, mut entries), totals), _)| {
+        .map(|((((group, mut entries), totals), mut delivered), _)| {
             entries.sort_unstable();
+            delivered.sort_unstable();
             let points = (0..=(last - first) / b)
                 .map(|k| {
                     let time = first + k * b;
@@ -142,7 +158,14 @@ pub fn series(
                     let start = spec.rolling_secs.map_or(time, |r| end - r);
                     let deploys = totals.window(start, end);
                     let days = (end - start) as f64 / DAY_SECS as f64;
-                    point(time, window(&entries, start, end), deploys, days, settings)
+                    let lo = delivered.partition_point(|c| c.0 < start);
+                    let hi = delivered.partition_point(|c| c.0 < end).max(lo);
+                    let mut leads: Vec<i64> = delivered[lo..hi].iter().map(|c| c.1).collect();
+                    let mut p = point(time, window(&entries, start, end), deploys, days, settings);
+                    (p.lead_time_p50, p.lead_time_p90) =
+                        percentiles(&mut leads, settings.min_sample);
+                    p.changes = leads.len();
+                    p
                 })
                 .collect();
             Series { group, points }
@@ -185,6 +208,9 @@ fn point(
         },
         rework_deploys: rework,
         rework_rate: (deploys > 0).then(|| rework as f64 / deploys as f64),
+        changes: 0,
+        lead_time_p50: None,
+        lead_time_p90: None,
     }
 }
 
@@ -215,7 +241,7 @@ mod tests {
         let s = RecoverySettings::default();
         let d = collect_deploys([("o/r", ps)], &DeployFilter::default(), &s);
         let i = pair(&d, &s, 1_000 * DAY_SECS);
-        series(&d, &i, range, &spec, &s)
+        series(&d, &i, &Changes::default(), range, &spec, &s)
     }
 
     fn daily(rolling: Option<i64>) -> SeriesSpec {

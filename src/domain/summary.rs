@@ -4,6 +4,7 @@
 use super::band::Band;
 use super::deploys::Deploys;
 use super::grouping::{labels, GroupBy, GroupLabel};
+use super::lead_time::{percentiles, Changes, LeadTimes};
 use super::pairing::{Incident, IncidentState, Incidents};
 use super::settings::{OpenIncidents, Outcome, RecoverySettings, TimeRange};
 use super::stats::{censors, describe, Sample, Stats};
@@ -42,6 +43,16 @@ pub struct Summary {
     /// Age at the end of the range of the oldest open incident that began
     /// in it.
     pub oldest_open_secs: Option<i64>,
+    /// Changes delivered in range, and the percentiles of their lead times
+    /// (null below the minimum sample).
+    pub changes: usize,
+    pub lead_time_p50: Option<f64>,
+    pub lead_time_p90: Option<f64>,
+    pub lead_time_band: Option<Band>,
+    /// Changes created in range and not delivered by its end, on branches
+    /// that deliver to the group; the age of the oldest at the range's end.
+    pub waiting_changes: usize,
+    pub oldest_waiting_secs: Option<i64>,
     pub notes: Vec<String>,
 }
 
@@ -59,6 +70,7 @@ struct Tally {
     rework: usize,
     oldest_open: Option<i64>,
     sample: Sample,
+    lead: LeadTimes,
 }
 
 impl Tally {
@@ -130,6 +142,15 @@ impl Tally {
         };
         let change_failure_rate =
             (self.deploys > 0).then(|| self.failed as f64 / self.deploys as f64);
+        let changes = self.lead.secs.len();
+        let (lead_time_p50, lead_time_p90) = percentiles(&mut self.lead.secs, settings.min_sample);
+        if changes > 0 && lead_time_p50.is_none() {
+            notes.push(format!(
+                "only {} delivered, fewer than the minimum sample of {}: lead time withheld",
+                words::count(changes, "change", "changes"),
+                settings.min_sample
+            ));
+        }
         Summary {
             incidents: count,
             p50,
@@ -151,6 +172,15 @@ impl Tally {
             rework_deploys: self.rework,
             rework_rate: (self.deploys > 0).then(|| self.rework as f64 / self.deploys as f64),
             oldest_open_secs: self.oldest_open.map(|t| (range.to - t).max(0)),
+            changes,
+            lead_time_p50,
+            lead_time_p90,
+            lead_time_band: lead_time_p50.map(Band::of_lead_time_secs),
+            waiting_changes: self.lead.waiting,
+            oldest_waiting_secs: self
+                .lead
+                .oldest_waiting_created
+                .map(|t| (range.to - t).max(0)),
             notes,
         }
     }
@@ -160,6 +190,7 @@ impl Tally {
 fn tally(
     deploys: &Deploys,
     incidents: &Incidents,
+    changes: &Changes,
     range: TimeRange,
     settings: &RecoverySettings,
     of_group: &[u32],
@@ -185,6 +216,11 @@ fn tally(
             tallies[of_group[i.group.0 as usize] as usize].add_incident(i, settings);
         }
     }
+    for c in changes.items() {
+        tallies[of_group[c.group as usize] as usize]
+            .lead
+            .add(c, range);
+    }
     tallies
 }
 
@@ -192,11 +228,12 @@ fn tally(
 pub fn summarise(
     deploys: &Deploys,
     incidents: &Incidents,
+    changes: &Changes,
     range: TimeRange,
     settings: &RecoverySettings,
 ) -> Summary {
     let of_group = vec![0; deploys.group_count()];
-    let mut tallies = tally(deploys, incidents, range, settings, &of_group, 1);
+    let mut tallies = tally(deploys, incidents, changes, range, settings, &of_group, 1);
     tallies.pop().expect("one label").finish(range, settings)
 }
 
@@ -205,12 +242,21 @@ pub fn summarise(
 pub fn summarise_by(
     deploys: &Deploys,
     incidents: &Incidents,
+    changes: &Changes,
     range: TimeRange,
     settings: &RecoverySettings,
     group_by: GroupBy,
 ) -> Vec<(GroupLabel, Summary)> {
     let (labels, of_group) = labels(deploys, group_by);
-    let tallies = tally(deploys, incidents, range, settings, &of_group, labels.len());
+    let tallies = tally(
+        deploys,
+        incidents,
+        changes,
+        range,
+        settings,
+        &of_group,
+        labels.len(),
+    );
     labels
         .into_iter()
         .zip(tallies)
@@ -251,7 +297,7 @@ mod tests {
     fn summary(ps: &[Pipeline], range: TimeRange, settings: &RecoverySettings) -> Summary {
         let d = collect_deploys([("o/r", ps)], &DeployFilter::default(), settings);
         let i = pair(&d, settings, NOW);
-        summarise(&d, &i, range, settings)
+        summarise(&d, &i, &Changes::default(), range, settings)
     }
 
     #[test]
@@ -398,7 +444,7 @@ mod tests {
             repo: true,
             environment: true,
         };
-        let rows = summarise_by(&d, &i, range, &s, by);
+        let rows = summarise_by(&d, &i, &Changes::default(), range, &s, by);
         let labels: Vec<_> = rows
             .iter()
             .map(|(l, _)| {

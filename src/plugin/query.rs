@@ -14,6 +14,7 @@ pub enum QueryType {
     Mttr,
     Summary,
     Deploys,
+    Changes,
     Trends,
 }
 
@@ -24,6 +25,7 @@ impl QueryType {
             QueryType::Mttr => "mttr",
             QueryType::Summary => "summary",
             QueryType::Deploys => "deploys",
+            QueryType::Changes => "changes",
             QueryType::Trends => "trends",
         }
     }
@@ -67,12 +69,13 @@ impl QuerySpec {
             Some("incidents") => QueryType::Incidents,
             Some("mttr") => QueryType::Mttr,
             Some("deploys") => QueryType::Deploys,
+            Some("changes") => QueryType::Changes,
             Some("trends") => QueryType::Trends,
             Some(other) => {
                 return Err(FieldError::new(
                     "queryType",
                     format!(
-                        "must be one of incidents, mttr, trends, summary, deploys; got {other:?}"
+                        "must be one of incidents, mttr, trends, summary, deploys, changes; got {other:?}"
                     ),
                 ))
             }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 
 use super::dataframe::{DataLink, Field, FieldConfig, Frame, Values};
 use crate::analysis::{
-    incident_columns, Column, DeployLine, IncidentRow, Unit, DEPLOY_COLUMNS, SUMMARY_COLUMNS,
+    incident_columns, ChangeLine, Column, DeployLine, IncidentRow, Unit, CHANGE_COLUMNS,
+    DEPLOY_COLUMNS, SUMMARY_COLUMNS,
 };
 use crate::domain::{GroupLabel, Point, Series, Summary};
 
@@ -45,6 +46,11 @@ pub fn incidents_frame(rows: &[IncidentRow], include_superseded: bool) -> Frame 
 /// The deploys in range, newest first.
 pub fn deploys_frame(rows: &[DeployLine]) -> Frame {
     Frame::new("deploys", fields(rows, DEPLOY_COLUMNS))
+}
+
+/// Changes delivered in range and those waiting, newest first.
+pub fn changes_frame(rows: &[ChangeLine]) -> Frame {
+    Frame::new("changes", fields(rows, CHANGE_COLUMNS))
 }
 
 /// One row per group (one row in all without grouping), the group's
@@ -138,7 +144,7 @@ pub fn mttr_frames(series: &[Series]) -> Vec<Frame> {
 }
 
 /// Every key per bucket (`trends`): deploy frequency, change failure,
-/// rework and the median recovery time.
+/// rework, the median recovery time and the median lead time.
 pub fn trends_frames(series: &[Series]) -> Vec<Frame> {
     series_frames(series, "trends", |p| {
         vec![
@@ -153,6 +159,8 @@ pub fn trends_frames(series: &[Series]) -> Vec<Frame> {
             ratio("rework_rate", stat(p, |p| p.rework_rate)),
             Field::seconds("p50_seconds", stat(p, |p| p.p50)),
             Field::new("incidents", counts(p, |p| p.incidents)),
+            Field::seconds("lead_time_p50_seconds", stat(p, |p| p.lead_time_p50)),
+            Field::new("changes", counts(p, |p| p.changes)),
         ]
     })
 }

@@ -37,6 +37,7 @@ pub(crate) async fn run_query(
             include_superseded: spec.include_superseded,
         },
         QueryType::Deploys => Ask::Deploys,
+        QueryType::Changes => Ask::Changes,
         QueryType::Summary => Ask::Summary {
             group_by: spec.group_by,
         },
@@ -75,6 +76,10 @@ pub(crate) async fn run_query(
         ),
         Answered::Deploys(rows) => (
             vec![render::deploys_frame(&rows)],
+            Some(Visualisation::Table),
+        ),
+        Answered::Changes(rows) => (
+            vec![render::changes_frame(&rows)],
             Some(Visualisation::Table),
         ),
         Answered::Summary(groups) => (vec![render::summary_frame(&groups)], None),

@@ -140,7 +140,35 @@ fn repo_pipelines(p: &Profile, now: i64, rng: &mut SplitMix) -> Vec<Pipeline> {
         pl.status = Status::Running;
         pl.finished = 0;
     }
+    link_commits(p.full_name, &mut pipelines);
     pipelines
+}
+
+/// Gives every pipeline a commit, and every deployment the newest
+/// successful push of its branch as parent (what Woodpecker's deploy
+/// button and `woodpecker-cli pipeline deploy` do), with its commit.
+fn link_commits(repo: &str, pipelines: &mut [Pipeline]) {
+    let seed = repo.bytes().fold(SEED, |h, b| {
+        (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    });
+    let mut newest_ok: Option<(u64, String)> = None;
+    for pl in pipelines.iter_mut() {
+        if pl.event == Event::Deployment {
+            if let Some((number, commit)) = &newest_ok {
+                pl.parent = *number;
+                pl.commit = commit.clone();
+            }
+            continue;
+        }
+        pl.commit = format!(
+            "{:016x}{:016x}",
+            SplitMix(seed ^ pl.number).next(),
+            pl.number
+        );
+        if pl.event == Event::Push && pl.branch == "main" && pl.status == Status::Success {
+            newest_ok = Some((pl.number, pl.commit.clone()));
+        }
+    }
 }
 
 /// Deploys to one target: mostly successes, with failure chains that

@@ -121,6 +121,7 @@ impl PipelineSource for FixedSource {
                         pipelines: pipelines.clone(),
                         capped: false,
                         truncated: false,
+                        complete: true,
                         fetched_at: self.loaded_at,
                         stale: None,
                     }),

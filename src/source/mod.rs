@@ -25,6 +25,8 @@ pub struct History {
     pub capped: bool,
     /// Reading stopped at the most pipelines one repo may hold.
     pub truncated: bool,
+    /// The repo's first pipeline is included: nothing older exists.
+    pub complete: bool,
     /// Unix seconds of the last successful refresh.
     pub fetched_at: i64,
     /// Set when a refresh failed, ran out of time or stopped early, and

@@ -169,6 +169,7 @@ impl PipelineSource for WoodpeckerSource {
                         pipelines: h.pipelines,
                         capped: h.capped,
                         truncated: h.truncated,
+                        complete: h.complete,
                         fetched_at: h.fetched_at,
                         stale: h.stale.map(to_source_error),
                     })

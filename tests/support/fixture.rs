@@ -20,13 +20,20 @@ fn at(number: u64, status: &str, event: &str, env: &str, finished: i64) -> FakeP
         created: finished - 120,
         started: finished - 100,
         finished,
+        parent: 0,
     }
+}
+
+/// A deploy of pipeline `parent`, as Woodpecker's deploy button makes it.
+fn deploying(parent: u64, p: FakePipeline) -> FakePipeline {
+    FakePipeline { parent, ..p }
 }
 
 /// acme/api: production has a resolved chain of three failures, a flaky
 /// recovery, one at exactly the window edge and one a second past it;
 /// staging interleaves an open incident. acme/web: a push-to-main repo
-/// (no `deploy_to`) with a resolved incident.
+/// (no `deploy_to`) with a resolved incident. Changes: api's push #2 is
+/// delivered to production by #8; web's pushes deliver themselves.
 pub fn api_history() -> Vec<FakePipeline> {
     let d = 86_400;
     vec![
@@ -38,7 +45,8 @@ pub fn api_history() -> Vec<FakePipeline> {
         at(5, "failure", "deployment", "staging", T0 + H + 30 * M),
         at(6, "killed", "deployment", "production", T0 + H + 40 * M),
         at(7, "failure", "deployment", "production", T0 + 2 * H),
-        at(8, "success", "deployment", "production", T0 + 3 * H),
+        // The fix ships push #2: lead time from its creation to here.
+        deploying(2, at(8, "success", "deployment", "production", T0 + 3 * H)),
         // Flaky: fixed after 3 minutes.
         at(9, "failure", "deployment", "production", T0 + d),
         at(10, "success", "deployment", "production", T0 + d + 3 * M),

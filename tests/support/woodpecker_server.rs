@@ -47,9 +47,16 @@ pub struct FakePipeline {
     pub created: i64,
     pub started: i64,
     pub finished: i64,
+    /// The pipeline this one restarts or deploys; 0 for none.
+    pub parent: u64,
 }
 
 impl FakePipeline {
+    /// A commit sha of its own for every number, as a forge gives each push.
+    pub fn commit(&self) -> String {
+        format!("{:040x}", 0x9f1c_0000_u64 + self.number)
+    }
+
     /// A finished pipeline: started 5 s and finished 65 s after `created`.
     pub fn finished(number: u64, status: &str, event: &str, deploy_to: &str, created: i64) -> Self {
         FakePipeline {
@@ -61,6 +68,7 @@ impl FakePipeline {
             created,
             started: created + 5,
             finished: created + 65,
+            parent: 0,
         }
     }
 
@@ -75,6 +83,7 @@ impl FakePipeline {
             created,
             started: created + 5,
             finished: 0,
+            parent: 0,
         }
     }
 }
@@ -415,13 +424,13 @@ fn pipeline_json(p: &FakePipeline, repo_id: i64, v3: bool) -> Value {
         "author_email": "alice@example.com",
         "author_avatar": "https://avatars.example.com/alice",
         "sender": "alice",
-        "parent": 0,
+        "parent": p.parent,
         "event": p.event,
         "status": p.status,
         "errors": null,
         "deploy_to": p.deploy_to,
         "deploy_task": "",
-        "commit": "9f1c2e7b4d0a6c1e8b3f5a7d9e2c4b6a8d0f1e3c",
+        "commit": p.commit(),
         "branch": p.branch,
         "ref": format!("refs/heads/{}", p.branch),
         "refspec": "",

@@ -1,0 +1,552 @@
+//! Deploys → delivered changes (lead time for changes).
+//!
+//! A change is a pipeline of a change event (`push` by default) that is not
+//! a restart. Per (repo, environment), successful deploys in finish order
+//! each deliver every change of their own branch not delivered there yet
+//! whose number is at most the deploy's *source*: the pipeline it deploys.
+//! Numbers are per repo and grow with creation, so "delivered" is a cursor
+//! per (group, branch) that only moves forward; a rollback (a source below
+//! the cursor) delivers nothing new.
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use super::deploys::{Deploys, GroupId};
+use super::pipeline::{Event, Pipeline};
+use super::settings::{DeployFilter, Outcome, TimeRange};
+use super::stats::percentile_cont;
+
+/// How far a parent chain is followed before it is taken as broken: real
+/// chains are a deploy of a deploy of a push, a handful at most.
+const MAX_CHAIN: usize = 64;
+
+/// One change as it reaches one group: 48 bytes, names interned in the
+/// [`Deploys`] it was computed from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Change {
+    pub group: u32,
+    branch: u32,
+    pub number: u64,
+    pub created: i64,
+    /// Finish of the deploy that delivered it; 0 while it waits.
+    pub delivered_at: i64,
+    pub delivered_by: u64,
+    /// Finish of the first held successful deploy of its branch to the
+    /// group: from then on the branch is known to deliver there.
+    pub branch_delivers_since: i64,
+}
+
+impl Change {
+    pub(crate) fn delivered_in(&self, range: TimeRange) -> bool {
+        self.delivered_at > 0 && range.contains(self.delivered_at)
+    }
+
+    /// Lead time in seconds, once delivered.
+    pub(crate) fn lead_secs(&self) -> Option<i64> {
+        (self.delivered_at > 0).then(|| (self.delivered_at - self.created).max(0))
+    }
+
+    /// Created in `range` on a branch that delivers to its group, and not
+    /// delivered by the range's end. (Nothing after `now` is held, so a
+    /// range ending later is the same as one ending now.)
+    pub(crate) fn waiting_in(&self, range: TimeRange) -> bool {
+        range.contains(self.created)
+            && self.branch_delivers_since <= range.to
+            && (self.delivered_at == 0 || self.delivered_at > range.to)
+    }
+}
+
+/// Every change of the deploys' groups, sorted by (group, created, number).
+#[derive(Clone, Debug, Default)]
+pub struct Changes {
+    items: Vec<Change>,
+}
+
+/// A change as the plugin's "changes" table shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ChangeRow<'a> {
+    pub repo: &'a str,
+    pub environment: &'a str,
+    pub group: GroupId,
+    pub branch: &'a str,
+    pub number: u64,
+    pub created: i64,
+    pub delivered_at: Option<i64>,
+    pub delivered_by: Option<u64>,
+    pub lead_secs: Option<i64>,
+}
+
+impl Changes {
+    pub fn len(&self) -> usize {
+        self.items.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.items.is_empty()
+    }
+
+    pub(crate) fn items(&self) -> &[Change] {
+        &self.items
+    }
+
+    /// The changes delivered in `range` and those waiting at its end (not
+    /// delivered as of then), with names from the deploys they were
+    /// computed from.
+    pub fn rows_in<'a>(
+        &'a self,
+        deploys: &'a Deploys,
+        range: TimeRange,
+    ) -> impl Iterator<Item = ChangeRow<'a>> + 'a {
+        self.items
+            .iter()
+            .filter(move |c| c.delivered_in(range) || c.waiting_in(range))
+            .map(move |c| {
+                let delivered = c.delivered_in(range);
+                ChangeRow {
+                    repo: deploys.repo(GroupId(c.group)),
+                    environment: deploys.environment(GroupId(c.group)),
+                    group: GroupId(c.group),
+                    branch: deploys.name(c.branch),
+                    number: c.number,
+                    created: c.created,
+                    delivered_at: delivered.then_some(c.delivered_at),
+                    delivered_by: delivered.then_some(c.delivered_by),
+                    lead_secs: c.lead_secs().filter(|_| delivered),
+                }
+            })
+    }
+
+    /// Bytes this value holds on the heap (for the memory budget).
+    pub fn heap_bytes(&self) -> usize {
+        self.items.capacity() * std::mem::size_of::<Change>()
+    }
+}
+
+/// One repo's history, indexed for following parents and finding changes.
+struct RepoIndex<'a> {
+    /// Ascending by number, one per number.
+    by_number: Vec<&'a Pipeline>,
+    /// The repo's whole history is held: changes before its first deploy
+    /// can be placed too.
+    complete: bool,
+    /// Per branch, the changes' (number, created), ascending by number.
+    changes: HashMap<&'a str, Vec<(u64, i64)>>,
+    /// (branch, commit) → the earliest change with that commit; built on
+    /// the first deploy that needs it.
+    by_commit: OnceLock<HashMap<(&'a str, &'a str), u64>>,
+    change_events: &'a [Event],
+}
+
+impl<'a> RepoIndex<'a> {
+    fn new(mut by_number: Vec<&'a Pipeline>, complete: bool, change_events: &'a [Event]) -> Self {
+        // Held histories come newest first: reversing is cheaper than sorting.
+        if by_number.windows(2).all(|w| w[0].number >= w[1].number) {
+            by_number.reverse();
+        } else if !by_number.windows(2).all(|w| w[0].number <= w[1].number) {
+            by_number.sort_by_key(|p| p.number);
+        }
+        by_number.dedup_by_key(|p| p.number);
+        let mut changes: HashMap<&str, Vec<(u64, i64)>> = HashMap::new();
+        for p in &by_number {
+            if is_change(p, change_events) {
+                changes
+                    .entry(p.branch.as_str())
+                    .or_default()
+                    .push((p.number, p.created));
+            }
+        }
+        RepoIndex {
+            by_number,
+            complete,
+            changes,
+            by_commit: OnceLock::new(),
+            change_events,
+        }
+    }
+
+    fn get(&self, number: u64) -> Option<&'a Pipeline> {
+        let i = self
+            .by_number
+            .binary_search_by_key(&number, |p| p.number)
+            .ok()?;
+        Some(self.by_number[i])
+    }
+
+    /// The change a deploy pipeline ships, by number; `None` when it cannot
+    /// be told (nothing is then delivered).
+    fn source(&self, deploy: &'a Pipeline) -> Option<u64> {
+        if deploy.event != Event::Deployment {
+            // A restarted push ships its original's change.
+            return Some(self.original(deploy).number);
+        }
+        let mut at = deploy;
+        for _ in 0..MAX_CHAIN {
+            let Some(parent) = (at.parent != 0).then(|| self.get(at.parent)).flatten() else {
+                break;
+            };
+            if parent.event == Event::Deployment {
+                at = parent;
+                continue;
+            }
+            let original = self.original(parent);
+            if is_change(original, self.change_events) && original.branch == deploy.branch {
+                return Some(original.number);
+            }
+            break;
+        }
+        // A forge deployment (parent 0), a deployed pull request, or a
+        // parent no longer held: the commit tells which change it ships.
+        if deploy.commit.is_empty() {
+            return None;
+        }
+        self.by_commit
+            .get_or_init(|| {
+                let mut m = HashMap::new();
+                for p in &self.by_number {
+                    if is_change(p, self.change_events) && !p.commit.is_empty() {
+                        m.entry((p.branch.as_str(), p.commit.as_str()))
+                            .or_insert(p.number);
+                    }
+                }
+                m
+            })
+            .get(&(deploy.branch.as_str(), deploy.commit.as_str()))
+            .copied()
+    }
+
+    /// A restart's original (the same change, counted once), following
+    /// parents of the same event.
+    fn original(&self, p: &'a Pipeline) -> &'a Pipeline {
+        let mut at = p;
+        for _ in 0..MAX_CHAIN {
+            match (at.parent != 0).then(|| self.get(at.parent)).flatten() {
+                Some(parent) if parent.event == at.event => at = parent,
+                _ => break,
+            }
+        }
+        at
+    }
+}
+
+/// A change pipeline: a change event, and not a restart of another.
+fn is_change(p: &Pipeline, change_events: &[Event]) -> bool {
+    p.parent == 0 && change_events.contains(&p.event)
+}
+
+/// Where one (group, branch) stands.
+struct Cursor {
+    /// Changes of the branch's list delivered so far (a prefix).
+    delivered: usize,
+    /// When the branch first delivered to the group.
+    since: i64,
+    /// The prefix is known: false until a deploy whose source is known
+    /// when the repo's whole history is not held.
+    marked: bool,
+}
+
+/// Which changes each group's successful deploys delivered, and which wait.
+/// `histories` are each repo's held pipelines (any order, any event) with
+/// whether the repo's whole history is held; `deploys` were collected from
+/// them. Without the whole history, a (group, branch)'s first held
+/// successful deploy only marks what was delivered before the history held:
+/// the changes it shipped may have waited for an earlier deploy not held.
+pub fn deliver<'a>(
+    histories: impl IntoIterator<Item = (&'a str, &'a [Pipeline], bool)>,
+    deploys: &Deploys,
+    filter: &'a DeployFilter,
+) -> Changes {
+    let mut repos: HashMap<&str, (Vec<&Pipeline>, bool)> = HashMap::new();
+    for (name, pipelines, complete) in histories {
+        let entry = repos.entry(name).or_insert_with(|| (Vec::new(), true));
+        entry.0.extend(pipelines.iter());
+        entry.1 &= complete;
+    }
+    let indexes: HashMap<&str, RepoIndex> = repos
+        .into_iter()
+        .map(|(name, (ps, complete))| (name, RepoIndex::new(ps, complete, &filter.change_events)))
+        .collect();
+    let mut items = Vec::new();
+    for (group, slice) in deploys.group_slices() {
+        let Some(index) = indexes.get(deploys.repo(group)) else {
+            continue;
+        };
+        let mut cursors: HashMap<u32, Cursor> = HashMap::new();
+        for d in slice.iter().filter(|d| d.outcome == Outcome::Success) {
+            let branch = deploys.branch_id(d);
+            let cursor = cursors.entry(branch).or_insert(Cursor {
+                delivered: 0,
+                since: d.finished,
+                marked: index.complete,
+            });
+            let Some(source) = index.get(d.number).and_then(|p| index.source(p)) else {
+                continue;
+            };
+            let Some(list) = index.changes.get(deploys.name(branch)) else {
+                continue;
+            };
+            let end = list.partition_point(|&(n, _)| n <= source);
+            if cursor.marked && end > cursor.delivered {
+                items.extend(
+                    list[cursor.delivered..end]
+                        .iter()
+                        .map(|&(number, created)| Change {
+                            group: group.0,
+                            branch,
+                            number,
+                            created,
+                            delivered_at: d.finished,
+                            delivered_by: d.number,
+                            branch_delivers_since: cursor.since,
+                        }),
+                );
+            }
+            cursor.delivered = cursor.delivered.max(end);
+            cursor.marked = true;
+        }
+        for (branch, cursor) in cursors.into_iter().filter(|(_, c)| c.marked) {
+            let Some(list) = index.changes.get(deploys.name(branch)) else {
+                continue;
+            };
+            items.extend(
+                list[cursor.delivered..]
+                    .iter()
+                    .map(|&(number, created)| Change {
+                        group: group.0,
+                        branch,
+                        number,
+                        created,
+                        delivered_at: 0,
+                        delivered_by: 0,
+                        branch_delivers_since: cursor.since,
+                    }),
+            );
+        }
+    }
+    items.sort_unstable_by_key(|c| (c.group, c.created, c.number, c.branch));
+    items.shrink_to_fit();
+    Changes { items }
+}
+
+/// P50 and P90 of lead times, both `None` below the minimum sample.
+/// Sorts `secs` in place.
+pub(crate) fn percentiles(secs: &mut [i64], min_sample: usize) -> (Option<f64>, Option<f64>) {
+    if secs.is_empty() || secs.len() < min_sample {
+        return (None, None);
+    }
+    secs.sort_unstable();
+    let sorted: Vec<f64> = secs.iter().map(|&s| s as f64).collect();
+    (percentile_cont(&sorted, 0.5), percentile_cont(&sorted, 0.9))
+}
+
+/// Lead-time statistics of the changes of one label over one range.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct LeadTimes {
+    /// Lead times (seconds) of the changes delivered in range.
+    pub secs: Vec<i64>,
+    pub waiting: usize,
+    /// `created` of the oldest waiting change.
+    pub oldest_waiting_created: Option<i64>,
+}
+
+impl LeadTimes {
+    pub(crate) fn add(&mut self, c: &Change, range: TimeRange) {
+        if c.delivered_in(range) {
+            self.secs.extend(c.lead_secs());
+        }
+        if c.waiting_in(range) {
+            self.waiting += 1;
+            self.oldest_waiting_created = Some(
+                self.oldest_waiting_created
+                    .map_or(c.created, |t| t.min(c.created)),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::collect_deploys;
+    use crate::domain::pipeline::Status;
+    use crate::domain::settings::RecoverySettings;
+
+    fn p(number: u64, event: Event, branch: &str, created: i64, finished: i64) -> Pipeline {
+        Pipeline {
+            number,
+            status: Status::Success,
+            event,
+            branch: branch.into(),
+            deploy_to: if event == Event::Deployment {
+                "prod".into()
+            } else {
+                String::new()
+            },
+            commit: format!("c{number}"),
+            created,
+            started: created,
+            finished,
+            ..Pipeline::default()
+        }
+    }
+
+    const EVER: TimeRange = TimeRange {
+        from: i64::MIN,
+        to: i64::MAX,
+    };
+
+    fn push(number: u64, created: i64) -> Pipeline {
+        p(number, Event::Push, "main", created, created + 60)
+    }
+
+    fn deploy(number: u64, parent: u64, finished: i64) -> Pipeline {
+        Pipeline {
+            parent,
+            commit: String::new(),
+            ..p(number, Event::Deployment, "main", finished - 100, finished)
+        }
+    }
+
+    /// (number, delivered_by) of every change, in order.
+    fn delivered(ps: &[Pipeline], complete: bool) -> Vec<(u64, Option<u64>)> {
+        let filter = DeployFilter::default();
+        let d = collect_deploys([("o/r", ps)], &filter, &RecoverySettings::default());
+        let c = deliver([("o/r", ps, complete)], &d, &filter);
+        c.rows_in(&d, EVER)
+            .map(|r| (r.number, r.delivered_by))
+            .collect()
+    }
+
+    #[test]
+    fn a_deployment_delivers_every_change_up_to_its_parent() {
+        let ps = [
+            push(1, 100),
+            push(2, 200),
+            push(3, 300),
+            deploy(4, 2, 1000),
+            push(5, 1100),
+        ];
+        assert_eq!(
+            delivered(&ps, true),
+            vec![(1, Some(4)), (2, Some(4)), (3, None), (5, None)]
+        );
+    }
+
+    #[test]
+    fn lead_time_runs_from_the_change_created_to_the_deploy_finish() {
+        let ps = [push(1, 100), deploy(2, 1, 1000)];
+        let filter = DeployFilter::default();
+        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        let c = deliver([("o/r", &ps[..], true)], &d, &filter);
+        assert_eq!(c.rows_in(&d, EVER).next().unwrap().lead_secs, Some(900));
+    }
+
+    #[test]
+    fn deploys_of_deploys_follow_the_chain_and_rollbacks_deliver_nothing() {
+        let ps = [
+            push(1, 100),
+            push(2, 200),
+            deploy(3, 1, 1000),
+            deploy(4, 3, 1100), // redeploy of 3: still change 1
+            deploy(5, 2, 1200),
+            deploy(6, 1, 1300), // rollback to 1
+            push(7, 1400),
+            deploy(8, 7, 1500),
+        ];
+        assert_eq!(
+            delivered(&ps, true),
+            vec![(1, Some(3)), (2, Some(5)), (7, Some(8))]
+        );
+    }
+
+    #[test]
+    fn restarts_are_the_same_change() {
+        let mut restart = push(2, 200);
+        restart.parent = 1;
+        let ps = [push(1, 100), restart, deploy(3, 2, 1000)];
+        assert_eq!(delivered(&ps, true), vec![(1, Some(3))]);
+    }
+
+    #[test]
+    fn a_forge_deployment_is_placed_by_its_commit() {
+        let mut forge = deploy(3, 0, 1000);
+        forge.commit = "c2".into();
+        let mut unknown = deploy(4, 0, 1100);
+        unknown.commit = "feedface".into();
+        let ps = [push(1, 100), push(2, 200), forge, unknown];
+        assert_eq!(delivered(&ps, true), vec![(1, Some(3)), (2, Some(3))]);
+    }
+
+    #[test]
+    fn a_pull_request_parent_falls_back_to_the_commit() {
+        let pr = p(2, Event::PullRequest, "main", 200, 260);
+        let mut d = deploy(3, 2, 1000);
+        d.commit = "c1".into();
+        let ps = [push(1, 100), pr, d];
+        assert_eq!(delivered(&ps, true), vec![(1, Some(3))]);
+    }
+
+    #[test]
+    fn only_the_deploys_own_branch_is_delivered() {
+        let dev = p(2, Event::Push, "dev", 200, 260);
+        let ps = [push(1, 100), dev, push(3, 300), deploy(4, 3, 1000)];
+        assert_eq!(delivered(&ps, true), vec![(1, Some(4)), (3, Some(4))]);
+    }
+
+    #[test]
+    fn without_the_whole_history_the_first_deploy_only_sets_the_mark() {
+        let ps = [
+            push(1, 100),
+            deploy(2, 1, 1000),
+            push(3, 1100),
+            deploy(4, 3, 2000),
+        ];
+        assert_eq!(delivered(&ps, false), vec![(3, Some(4))]);
+        assert_eq!(delivered(&ps, true), vec![(1, Some(2)), (3, Some(4))]);
+    }
+
+    #[test]
+    fn push_deploys_deliver_their_own_change() {
+        let filter = DeployFilter {
+            events: vec![Event::Push],
+            ..DeployFilter::default()
+        };
+        let mut failed = push(2, 200);
+        failed.status = Status::Failure;
+        let ps = [push(1, 100), failed, push(3, 300)];
+        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        let c = deliver([("o/r", &ps[..], true)], &d, &filter);
+        let rows: Vec<_> = c
+            .rows_in(&d, EVER)
+            .map(|r| (r.number, r.delivered_by))
+            .collect();
+        // The failed push is delivered by the next success, with it.
+        assert_eq!(rows, vec![(1, Some(1)), (2, Some(3)), (3, Some(3))]);
+    }
+
+    #[test]
+    fn waiting_needs_a_branch_that_delivers_and_ends_at_delivery() {
+        let c = Change {
+            group: 0,
+            branch: 0,
+            number: 5,
+            created: 100,
+            delivered_at: 500,
+            delivered_by: 6,
+            branch_delivers_since: 50,
+        };
+        let range = |from, to| TimeRange { from, to };
+        assert!(c.waiting_in(range(0, 400)));
+        assert!(!c.waiting_in(range(0, 600)));
+        assert!(!c.waiting_in(range(150, 400)), "created before");
+        let new_branch = Change {
+            branch_delivers_since: 450,
+            ..c
+        };
+        assert!(!new_branch.waiting_in(range(0, 400)));
+    }
+
+    #[test]
+    fn a_change_is_48_bytes() {
+        assert_eq!(std::mem::size_of::<Change>(), 48);
+    }
+}
