@@ -2,6 +2,7 @@
 //! Data flows pipelines → deploys → incidents → statistics.
 
 pub mod band;
+mod deploy_units;
 pub mod deploys;
 pub mod grouping;
 pub mod lookback;
@@ -15,7 +16,7 @@ pub mod summary;
 pub mod words;
 
 pub use band::Band;
-pub use deploys::{collect_deploys, environment_of, DeployRow, Deploys, GroupId};
+pub use deploys::{collect_deploys, environment_of, trees_missing, DeployRow, Deploys, GroupId};
 pub use grouping::{GroupBy, GroupLabel};
 pub use lookback::lookback_satisfied;
 pub use pairing::{pair, Incident, IncidentState, Incidents};
