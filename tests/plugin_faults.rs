@@ -243,6 +243,7 @@ async fn odd_timestamps_do_not_break_any_query() {
         created,
         started,
         finished,
+        workflows: Vec::new(),
     };
     let h = 3_600;
     server.set_pipelines(

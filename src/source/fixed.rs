@@ -123,6 +123,7 @@ impl PipelineSource for FixedSource {
                         truncated: false,
                         fetched_at: self.loaded_at,
                         stale: None,
+                        tree_error: None,
                     }),
                     None => Err(SourceError {
                         kind: SourceErrorKind::NotFound,
@@ -166,6 +167,7 @@ mod tests {
                     since: 0,
                     covered: &|_| true,
                     events: &[],
+                    needs_tree: None,
                     deadline: Deadline::NONE,
                 },
             )
@@ -181,6 +183,7 @@ mod tests {
                     since: 0,
                     covered: &|_| true,
                     events: &[],
+                    needs_tree: None,
                     deadline: Deadline::NONE,
                 },
             )

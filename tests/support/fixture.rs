@@ -20,6 +20,7 @@ fn at(number: u64, status: &str, event: &str, env: &str, finished: i64) -> FakeP
         created: finished - 120,
         started: finished - 100,
         finished,
+        workflows: Vec::new(),
     }
 }
 
