@@ -114,6 +114,93 @@ fn input_file_with_both_field_generations() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// An export from the detail endpoint carries workflow trees: with
+/// `--deploy-step`, a failed test before a skipped deploy is no failed
+/// deploy, and a candidate exported without its tree is left out, said so.
+#[test]
+fn input_file_with_workflow_trees_and_deploy_steps() {
+    let dir = std::env::temp_dir().join(format!("wdora-cli-steps-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("history.jsonl");
+    let t = 1_780_000_000i64;
+    let line = |n: i64, status: &str, workflows: &str| {
+        let c = t + n * 3_600;
+        format!(
+            r#"{{"repo":"acme/shop","number":{n},"event":"push","status":"{status}","branch":"main","created":{c},"finished":{}{workflows}}}"#,
+            c + 300
+        )
+    };
+    let tree = |n: i64, test: &str, deploy: &str| {
+        let c = t + n * 3_600;
+        format!(
+            r#","workflows":[{{"name":"test","state":"{test}","started":{},"finished":{}}},{{"name":"deploy","state":"{deploy}","started":{},"finished":{}}}]"#,
+            c + 10,
+            c + 100,
+            c + 110,
+            c + 200
+        )
+    };
+    let text = [
+        line(1, "success", &tree(1, "success", "success")),
+        line(2, "failure", &tree(2, "failure", "skipped")),
+        line(3, "failure", &tree(3, "success", "failure")),
+        line(4, "success", &tree(4, "success", "success")),
+        line(5, "success", ""),
+    ];
+    std::fs::write(&path, text.join("\n")).unwrap();
+    let now = (t + 86_400).to_string();
+    let args = |steps: &[&str]| {
+        let mut a = vec![
+            "--input",
+            path.to_str().unwrap(),
+            "--now",
+            &now,
+            "--event",
+            "push",
+        ];
+        for s in steps {
+            a.extend(["--deploy-step", s]);
+        }
+        a.extend(["--since", "7d", "--format", "json"]);
+        report(&a)
+    };
+    let o = args(&[]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            &doc["summary"]["deploys"],
+            &doc["summary"]["failed_deploys"]
+        ),
+        (&5.into(), &2.into())
+    );
+    let o = args(&["deploy"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(
+        (
+            &doc["summary"]["deploys"],
+            &doc["summary"]["failed_deploys"]
+        ),
+        (&3.into(), &1.into())
+    );
+    // The one incident is the failed deploy, not the failed test before it.
+    assert_eq!(doc["incidents"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        (
+            &doc["incidents"][0]["pipeline"],
+            &doc["incidents"][0]["recovered_by"]
+        ),
+        (&3.into(), &4.into())
+    );
+    let notices = doc["notices"].to_string();
+    assert!(
+        notices.contains("acme/shop: 1 pipeline that may be a deploy is left out"),
+        "{notices}"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
 /// A pinned `--now` cuts the data too: a recovery that finished after it
 /// had not happened yet, so the incident is open.
 #[test]

@@ -89,7 +89,7 @@ struct RefChange {
     since: i64,
 }
 
-fn find<'a>(ps: &'a [Pipeline], number: u64) -> Option<&'a Pipeline> {
+fn find(ps: &[Pipeline], number: u64) -> Option<&Pipeline> {
     ps.iter().find(|p| p.number == number)
 }
 

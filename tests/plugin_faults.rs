@@ -244,6 +244,7 @@ async fn odd_timestamps_do_not_break_any_query() {
         started,
         finished,
         parent: 0,
+        workflows: Vec::new(),
     };
     let h = 3_600;
     server.set_pipelines(

@@ -311,6 +311,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
         since,
         events: &[],
         covered: &never,
+        needs_tree: None,
         deadline: Deadline::NONE,
     };
     let h = c2.history("acme/api", &need).await.unwrap();
@@ -330,6 +331,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
         since,
         events: &[],
         covered: &covered,
+        needs_tree: None,
         deadline: Deadline::NONE,
     };
     let h = c3.history("acme/api", &need).await.unwrap();

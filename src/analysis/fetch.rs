@@ -37,10 +37,12 @@ pub(super) async fn analyse(
     events.extend(&scope.filter.change_events);
     events.sort_unstable();
     events.dedup();
+    let needs_tree = |p: &Pipeline| scope.filter.needs_tree(p);
     let request = HistoryRequest {
         since: reach_from,
         covered: &covered,
         events: &events,
+        needs_tree: (!scope.filter.deploy_steps.is_empty()).then_some(&needs_tree as _),
         deadline: scope.deadline,
     };
     let mut notices = Vec::new();
@@ -128,6 +130,16 @@ pub(super) async fn analyse(
             }
         })
         .collect();
+    for (h, pipelines) in histories.iter().zip(&as_of_now) {
+        let missing = domain::trees_missing(pipelines, &scope.filter);
+        if missing > 0 {
+            notices.push(Notice::Warning(trees_missing_notice(
+                &h.repo.full_name,
+                missing,
+                h.tree_error.as_ref(),
+            )));
+        }
+    }
     let deploys = domain::collect_deploys(
         histories
             .iter()
@@ -152,6 +164,24 @@ pub(super) async fn analyse(
         changes,
         notices,
     })
+}
+
+/// Deploy steps judge a pipeline by its workflow tree; one without it is
+/// left out, never counted as "not a deploy", and the user is told.
+fn trees_missing_notice(repo: &str, missing: usize, why: Option<&SourceError>) -> String {
+    let what = if missing == 1 {
+        "1 pipeline that may be a deploy is".to_string()
+    } else {
+        format!("{missing} pipelines that may be deploys are")
+    };
+    match why {
+        Some(e) => format!(
+            "{repo}: {what} left out because the workflow tree that deploySteps needs could not be read: {e}; the next query tries again"
+        ),
+        None => format!(
+            "{repo}: {what} left out because the history holds no workflow tree for them, which deploySteps needs"
+        ),
+    }
 }
 
 /// Up to ten names, then how many more.

@@ -26,6 +26,8 @@ OPTIONS:
     --env NAME             only this deploy environment (repeatable)
     --branch NAME          only deploys from this branch (repeatable)
     --event NAME           deploy events (repeatable; default: deployment)
+    --deploy-step GLOB     workflow or step names that are the deploy
+                           (repeatable, `*` and `?`; default: the pipeline)
     --failure-status NAME  statuses that mean a failed deploy
                            (repeatable; default: failure, error)
     --since DURATION       report on this much history, e.g. 30d, 12w (default 90d)
@@ -103,6 +105,7 @@ pub fn parse(args: &[String]) -> Result<Command, String> {
             "--env" => push(&mut options, "environments", value()?),
             "--branch" => push(&mut options, "branches", value()?),
             "--event" => push(&mut options, "events", value()?),
+            "--deploy-step" => push(&mut options, "deploySteps", value()?),
             "--failure-status" => push(&mut options, "failureStatuses", value()?),
             "--window-days" => set(&mut options, "windowDays", value()?),
             "--flaky-minutes" => set(&mut options, "flakyMinutes", value()?),
@@ -170,7 +173,7 @@ mod tests {
     #[test]
     fn demo_report_with_options() {
         let Command::Report(r) = parse(&args(
-            "report --demo --env production --env staging --window-days 3 --format csv",
+            "report --demo --env production --env staging --deploy-step deploy-* --window-days 3 --format csv",
         ))
         .unwrap() else {
             panic!()
@@ -179,7 +182,7 @@ mod tests {
         assert_eq!(r.format, Format::Csv);
         assert_eq!(
             r.options,
-            json!({"environments": ["production", "staging"], "windowDays": "3"})
+            json!({"environments": ["production", "staging"], "deploySteps": ["deploy-*"], "windowDays": "3"})
         );
         assert_eq!(r.since, "90d");
     }

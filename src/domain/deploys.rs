@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 use std::ops::Range;
 
+use super::deploy_units::{judge, TreeVerdict};
 use super::pipeline::{Event, Pipeline, Status};
 use super::settings::{DeployFilter, Outcome, RecoverySettings};
 
@@ -162,8 +163,40 @@ pub fn environment_of(p: &Pipeline) -> &str {
     }
 }
 
-/// Selects the deploys of each repo's history (rule 1) and orders them (rule 3).
-/// A repo may appear more than once; a pipeline listed twice counts once.
+/// The status and time `p` is listed with as a deploy: its own, or with
+/// deploy steps, its matched units'. `None` when it is not listed: not a
+/// candidate, no matching unit, or its tree is not held (see
+/// [`trees_missing`]).
+fn listed_as(
+    p: &Pipeline,
+    filter: &DeployFilter,
+    settings: &RecoverySettings,
+) -> Option<(Status, i64)> {
+    if !filter.admits(p) {
+        return None;
+    }
+    if filter.deploy_steps.is_empty() {
+        return Some((p.status, p.finished));
+    }
+    match judge(p, &filter.deploy_steps, settings) {
+        TreeVerdict::Listed { status, finished } => Some((status, finished)),
+        TreeVerdict::NoUnit | TreeVerdict::Unknown => None,
+    }
+}
+
+/// Candidates of one repo's history that deploy steps would judge but
+/// whose workflow tree is not held, so they are left out of the deploys.
+pub fn trees_missing(pipelines: &[Pipeline], filter: &DeployFilter) -> usize {
+    pipelines
+        .iter()
+        .filter(|p| filter.needs_tree(p) && p.workflows.is_none())
+        .count()
+}
+
+/// Selects the deploys of each repo's history (rule 1; with deploy steps,
+/// judged by the matched workflows and steps, rule 1a) and orders them
+/// (rule 3). A repo may appear more than once; a pipeline listed twice
+/// counts once.
 pub fn collect_deploys<'a>(
     histories: impl IntoIterator<Item = (&'a str, &'a [Pipeline])>,
     filter: &DeployFilter,
@@ -176,27 +209,22 @@ pub fn collect_deploys<'a>(
     for (repo, pipelines) in histories {
         let repo = names.intern(repo);
         for p in pipelines {
-            let environment = environment_of(p);
-            if !(p.is_finished()
-                && filter.admits_event(p.event)
-                && filter.admits_branch(&p.branch)
-                && filter.admits_environment(environment))
-            {
+            let Some((status, finished)) = listed_as(p, filter, settings) else {
                 continue;
-            }
-            let key = (repo, names.intern(environment));
+            };
+            let key = (repo, names.intern(environment_of(p)));
             let group = *group_ids.entry(key).or_insert_with(|| {
                 group_keys.push(key);
                 group_keys.len() as u32 - 1
             });
             items.push(Deploy {
-                finished: p.finished,
+                finished,
                 number: p.number,
                 group,
                 branch: names.intern(&p.branch),
-                status: p.status,
+                status,
                 event: p.event,
-                outcome: settings.outcome(p.status),
+                outcome: settings.outcome(status),
             });
         }
     }
@@ -359,6 +387,111 @@ pub(crate) mod tests {
         assert_eq!(d1.len(), 2);
         assert_eq!(d1.repo(GroupId(0)), "a/a");
         assert_eq!(d1.iter().collect::<Vec<_>>(), d2.iter().collect::<Vec<_>>());
+    }
+
+    fn push_with(number: u64, finished: i64, tree: Option<&[(&str, Status, i64)]>) -> Pipeline {
+        let workflows = tree.map(|t| {
+            t.iter()
+                .map(|&(name, state, finished)| crate::domain::Workflow {
+                    name: name.into(),
+                    state,
+                    started: finished.saturating_sub(30),
+                    finished,
+                    steps: Vec::new(),
+                })
+                .collect()
+        });
+        Pipeline {
+            event: Event::Push,
+            workflows,
+            ..pipeline(number, Status::Failure, "", finished)
+        }
+    }
+
+    #[test]
+    fn deploy_steps_judge_candidates_by_their_matched_units() {
+        let ps = [
+            push_with(
+                1,
+                100,
+                Some(&[
+                    ("test", Status::Success, 50),
+                    ("deploy", Status::Success, 90),
+                ]),
+            ),
+            push_with(
+                2,
+                200,
+                Some(&[
+                    ("test", Status::Failure, 150),
+                    ("deploy", Status::Skipped, 0),
+                ]),
+            ),
+            push_with(3, 300, Some(&[("test", Status::Failure, 250)])),
+            push_with(4, 400, None),
+            push_with(
+                5,
+                500,
+                Some(&[
+                    ("test", Status::Success, 450),
+                    ("deploy", Status::Error, 480),
+                ]),
+            ),
+        ];
+        let filter = DeployFilter {
+            events: vec![Event::Push],
+            deploy_steps: vec!["deploy".into()],
+            ..DeployFilter::default()
+        };
+        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        let listed: Vec<(u64, Status, i64)> =
+            d.iter().map(|r| (r.number, r.status, r.finished)).collect();
+        // 3 has no deploy unit (CI only), 4 has no tree: neither is listed.
+        assert_eq!(
+            listed,
+            vec![
+                (1, Status::Success, 90),
+                (2, Status::Skipped, 200),
+                (5, Status::Error, 480)
+            ]
+        );
+        let outcomes: Vec<Outcome> = d.items().iter().map(|x| x.outcome).collect();
+        assert_eq!(
+            outcomes,
+            [Outcome::Success, Outcome::Ignored, Outcome::Failure]
+        );
+        assert_eq!(trees_missing(&ps, &filter), 1);
+        // Without deploy steps the pipeline is the deploy and no tree is needed.
+        let whole = DeployFilter {
+            deploy_steps: Vec::new(),
+            ..filter
+        };
+        assert_eq!(
+            collect_deploys([("o/r", &ps[..])], &whole, &RecoverySettings::default()).len(),
+            5
+        );
+        assert_eq!(trees_missing(&ps, &whole), 0);
+    }
+
+    #[test]
+    fn only_candidates_need_a_tree() {
+        let filter = DeployFilter {
+            events: vec![Event::Push],
+            branches: vec!["main".into()],
+            deploy_steps: vec!["deploy".into()],
+            ..DeployFilter::default()
+        };
+        let candidate = push_with(1, 100, None);
+        let running = push_with(2, 0, None);
+        let other_branch = Pipeline {
+            branch: "feature".into(),
+            ..push_with(3, 100, None)
+        };
+        let other_event = pipeline(4, Status::Success, "prod", 100);
+        assert!(filter.needs_tree(&candidate));
+        for p in [running, other_branch, other_event] {
+            assert!(!filter.needs_tree(&p), "{}", p.number);
+        }
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub fn lookback_satisfied(
 mod tests {
     use super::*;
     use crate::domain::deploys::tests::pipeline;
-    use crate::domain::pipeline::Status::{Canceled, Failure as F, Success as S};
+    use crate::domain::pipeline::Status::{Canceled, Failure as F, Skipped, Success as S};
 
     fn ok(ps: &[Pipeline], from: i64) -> bool {
         lookback_satisfied(
@@ -99,6 +99,37 @@ mod tests {
             pipeline(2, F, "prod", 150),
         ];
         assert!(!ok(&ps, 100));
+    }
+
+    #[test]
+    fn with_deploy_steps_only_deploy_units_start_a_chain() {
+        use crate::domain::{Event, Workflow};
+        let push = |number, finished, test, deploy| Pipeline {
+            event: Event::Push,
+            workflows: Some(
+                [("test", test), ("deploy", deploy)]
+                    .map(|(name, state)| Workflow {
+                        name: name.into(),
+                        state,
+                        started: finished - 20,
+                        finished: finished - 10,
+                        steps: Vec::new(),
+                    })
+                    .into(),
+            ),
+            ..pipeline(number, F, "", finished)
+        };
+        let filter = DeployFilter {
+            events: vec![Event::Push],
+            deploy_steps: vec!["deploy".into()],
+            ..DeployFilter::default()
+        };
+        let settings = RecoverySettings::default();
+        // A failed test with a skipped deploy is no failed deploy.
+        let ps = [push(1, 150, F, Skipped)];
+        assert!(lookback_satisfied(&ps, 100, &filter, &settings));
+        let ps = [push(1, 150, S, F)];
+        assert!(!lookback_satisfied(&ps, 100, &filter, &settings));
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! Data flows pipelines → deploys → incidents → statistics.
 
 pub mod band;
+mod deploy_units;
 pub mod deploys;
 pub mod grouping;
 pub mod lead_time;
@@ -16,7 +17,7 @@ pub mod summary;
 pub mod words;
 
 pub use band::Band;
-pub use deploys::{collect_deploys, environment_of, DeployRow, Deploys, GroupId};
+pub use deploys::{collect_deploys, environment_of, trees_missing, DeployRow, Deploys, GroupId};
 pub use grouping::{GroupBy, GroupLabel};
 pub use lead_time::{deliver, ChangeRow, Changes};
 pub use lookback::lookback_satisfied;

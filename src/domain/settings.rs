@@ -1,7 +1,8 @@
 //! User-facing knobs of the engine. Every rule's default lives here, so the
 //! documentation (docs/metrics.md) and the code have one place to agree on.
 
-use super::pipeline::{Event, Status};
+use super::deploys::environment_of;
+use super::pipeline::{Event, Pipeline, Status};
 
 /// Which finished pipelines count as deploys.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -33,6 +34,22 @@ impl Default for DeployFilter {
 }
 
 impl DeployFilter {
+    /// A deploy candidate: finished, with a deploy event, from an allowed
+    /// branch to an allowed environment (rule 1). With deploy steps, its
+    /// workflow tree then decides whether it deployed.
+    pub(crate) fn admits(&self, p: &Pipeline) -> bool {
+        p.is_finished()
+            && self.admits_event(p.event)
+            && self.admits_branch(&p.branch)
+            && self.admits_environment(environment_of(p))
+    }
+
+    /// Whether the deploy of `p` is judged by its workflow tree, which
+    /// must then be fetched: deploy steps are set and `p` is a candidate.
+    pub fn needs_tree(&self, p: &Pipeline) -> bool {
+        !self.deploy_steps.is_empty() && self.admits(p)
+    }
+
     pub(crate) fn admits_event(&self, event: Event) -> bool {
         self.events.contains(&event)
     }

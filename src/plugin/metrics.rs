@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::source::SourceStats;
 
 /// (name, help, type, value) of every metric one source reports.
-fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64); 12] {
+fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64); 13] {
     let c = &s.counters;
     [
         (
@@ -33,6 +33,12 @@ fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64);
             "Pipeline rows parsed",
             "counter",
             c.pipelines_parsed,
+        ),
+        (
+            "workflow_trees_total",
+            "Workflow trees read from the pipeline detail endpoint (deploySteps)",
+            "counter",
+            c.trees,
         ),
         (
             "cache_hits_total",
@@ -125,7 +131,7 @@ mod tests {
         assert!(text.contains("woodpecker_dora_requests_total{datasource=\"uid:a\"} 3\n"));
         assert!(text.contains("woodpecker_dora_requests_total{datasource=\"uid:b\\\"\"} 5\n"));
         assert!(text.contains("woodpecker_dora_cached_pipelines{datasource=\"uid:a\"} 7\n"));
-        assert_eq!(text.matches("# HELP").count(), 12);
+        assert_eq!(text.matches("# HELP").count(), 13);
         assert_eq!(prometheus(&[]), "");
     }
 }

@@ -107,6 +107,7 @@ async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Va
         since: now - LIST_LOOKBACK_SECS,
         covered: &|_| true,
         events: &events,
+        needs_tree: None,
         deadline,
     };
     let mut out = BTreeSet::new();

@@ -132,8 +132,14 @@ fn describe(spec: &QuerySpec, scope: &Scope) -> String {
         }
     };
     let s = &scope.settings;
+    // Said only when set, so the words of every other query stay as they were.
+    let units = if scope.filter.deploy_steps.is_empty() {
+        String::new()
+    } else {
+        format!(", deploy steps {}", scope.filter.deploy_steps.join(", "))
+    };
     format!(
-        "{} of {}; deploys: events {}, branches {}, environments {}; failures: {}; recovery window {}; flaky below {}; at least {} incidents per statistic; open incidents {}",
+        "{} of {}; deploys: events {}, branches {}, environments {}{units}; failures: {}; recovery window {}; flaky below {}; at least {} incidents per statistic; open incidents {}",
         spec.query_type.as_str(),
         list(&scope.repos, "all repositories"),
         scope.filter.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),

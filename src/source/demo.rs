@@ -1,8 +1,13 @@
 //! The built-in demo history: a deterministic, seeded Woodpecker history of
 //! a few repos over the last 180 days, so every query type works with no
 //! server. Same seed and `now` give the same pipelines.
+//!
+//! Every pipeline carries a workflow tree, so `deploySteps = ["deploy"]`
+//! shows what deploys at workflow level look like (see [`workflows_of`]).
 
-use crate::domain::{Event, Pipeline, Status};
+use std::sync::Arc;
+
+use crate::domain::{Event, Pipeline, Status, Step, Workflow};
 
 pub(crate) const DEMO_DAYS: i64 = 180;
 const SEED: u64 = 0x5eed_d0a4;
@@ -141,6 +146,10 @@ fn repo_pipelines(p: &Profile, now: i64, rng: &mut SplitMix) -> Vec<Pipeline> {
         pl.finished = 0;
     }
     link_commits(p.full_name, &mut pipelines);
+    let push_deploys = p.event == Event::Push && !p.targets.is_empty();
+    for pl in &mut pipelines {
+        pl.workflows = Some(workflows_of(pl, push_deploys));
+    }
     pipelines
 }
 
@@ -168,6 +177,67 @@ fn link_commits(repo: &str, pipelines: &mut [Pipeline]) {
         if pl.event == Event::Push && pl.branch == "main" && pl.status == Status::Success {
             newest_ok = Some((pl.number, pl.commit.clone()));
         }
+    }
+}
+
+/// The workflow tree of a demo pipeline, derived from it alone (no random
+/// draw, so the pipelines themselves stay as they were):
+/// * a `deployment` pipeline is one `deploy` workflow in its status, so
+///   `deploySteps = ["deploy"]` leaves those repos' deploys unchanged;
+/// * a push-deploying repo's pipelines on `main` run `test`, then `deploy`;
+///   every third failure is a test failure, and its deploy is skipped;
+/// * every other pipeline runs `test` only: CI, never a deploy.
+fn workflows_of(p: &Pipeline, push_deploys: bool) -> Arc<[Workflow]> {
+    let (start, end) = (p.started, p.finished);
+    if p.event == Event::Deployment {
+        return Arc::new([workflow("deploy", p.status, start, end)]);
+    }
+    if !(push_deploys && p.event == Event::Push && p.branch == "main") {
+        return Arc::new([workflow("test", p.status, start, end)]);
+    }
+    let failed = matches!(p.status, Status::Failure | Status::Error);
+    if failed && p.number % 3 == 0 {
+        return Arc::new([
+            workflow("test", p.status, start, end),
+            workflow("deploy", Status::Skipped, 0, 0),
+        ]);
+    }
+    let (test, mid) = match p.status {
+        Status::Pending => (Status::Pending, 0),
+        _ if end == 0 => (Status::Success, start + 30),
+        _ => (Status::Success, start + (end - start) / 2),
+    };
+    Arc::new([
+        workflow("test", test, start, mid),
+        workflow("deploy", p.status, mid, end),
+    ])
+}
+
+/// A workflow of two steps: `clone`, then the one named after its job
+/// (`unit` for tests, `rollout` for deploys), which ends in its state.
+fn workflow(name: &str, state: Status, started: i64, finished: i64) -> Workflow {
+    let ran = started > 0;
+    let cloned = if ran { started + 5 } else { 0 };
+    let main_step = if name == "deploy" { "rollout" } else { "unit" };
+    Workflow {
+        name: name.into(),
+        state,
+        started,
+        finished,
+        steps: vec![
+            Step {
+                name: "clone".into(),
+                state: if ran { Status::Success } else { state },
+                started,
+                finished: cloned,
+            },
+            Step {
+                name: main_step.into(),
+                state,
+                started: cloned,
+                finished,
+            },
+        ],
     }
 }
 
@@ -320,6 +390,7 @@ impl SplitMix {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::{collect_deploys, DeployFilter, RecoverySettings};
 
     const NOW: i64 = 1_790_000_000;
 
@@ -354,6 +425,10 @@ mod tests {
             .map(|p| p.status)
             .collect();
         assert_eq!(last_deploys, [Status::Error, Status::Failure]);
+        assert!(
+            all.iter().all(|p| p.workflows.is_some()),
+            "every pipeline has a tree"
+        );
         for r in &repos {
             let numbers: Vec<u64> = r.pipelines.iter().map(|p| p.number).collect();
             assert!(
@@ -362,5 +437,64 @@ mod tests {
                 r.full_name
             );
         }
+    }
+
+    fn deploys_of(
+        repos: &[DemoRepo],
+        events: &[Event],
+        deploy_steps: &[&str],
+    ) -> Vec<(String, u64, Status, i64)> {
+        let filter = DeployFilter {
+            events: events.to_vec(),
+            deploy_steps: deploy_steps.iter().map(|s| s.to_string()).collect(),
+            ..DeployFilter::default()
+        };
+        let histories = repos.iter().map(|r| (r.full_name, &r.pipelines[..]));
+        collect_deploys(histories, &filter, &RecoverySettings::default())
+            .iter()
+            .map(|d| {
+                (
+                    format!("{}/{}", d.repo, d.environment),
+                    d.number,
+                    d.status,
+                    d.finished,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn deploy_steps_keep_deployment_repos_and_judge_push_deploys_by_their_deploy_workflow() {
+        let repos = demo_history(NOW);
+        let whole = deploys_of(&repos, &[Event::Deployment], &[]);
+        assert_eq!(deploys_of(&repos, &[Event::Deployment], &["deploy"]), whole);
+        assert_eq!(
+            deploys_of(&repos, &[Event::Deployment], &["rollout"]),
+            whole,
+            "steps match too"
+        );
+
+        let push = |steps: &[&str]| -> Vec<_> {
+            deploys_of(&repos, &[Event::Push], steps)
+                .into_iter()
+                .filter(|d| d.0 == "acme/payments/main")
+                .collect()
+        };
+        let (pipelines, units) = (push(&[]), push(&["deploy"]));
+        assert_eq!(
+            pipelines.len(),
+            units.len(),
+            "every push to main has a deploy workflow"
+        );
+        let failed = |ds: &[(String, u64, Status, i64)]| {
+            ds.iter()
+                .filter(|d| d.2 == Status::Failure || d.2 == Status::Error)
+                .count()
+        };
+        let skipped = units.iter().filter(|d| d.2 == Status::Skipped).count();
+        assert!(skipped > 0 && failed(&units) + skipped == failed(&pipelines));
+        // Other pushes (to main elsewhere, to develop here) are CI only.
+        let others = deploys_of(&repos, &[Event::Push], &["deploy"]);
+        assert!(others.iter().all(|d| d.0 == "acme/payments/main"));
     }
 }

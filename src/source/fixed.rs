@@ -124,6 +124,7 @@ impl PipelineSource for FixedSource {
                         complete: true,
                         fetched_at: self.loaded_at,
                         stale: None,
+                        tree_error: None,
                     }),
                     None => Err(SourceError {
                         kind: SourceErrorKind::NotFound,
@@ -167,6 +168,7 @@ mod tests {
                     since: 0,
                     covered: &|_| true,
                     events: &[],
+                    needs_tree: None,
                     deadline: Deadline::NONE,
                 },
             )
@@ -182,6 +184,7 @@ mod tests {
                     since: 0,
                     covered: &|_| true,
                     events: &[],
+                    needs_tree: None,
                     deadline: Deadline::NONE,
                 },
             )

@@ -32,6 +32,9 @@ pub struct History {
     /// Set when a refresh failed, ran out of time or stopped early, and
     /// the data held is served instead.
     pub stale: Option<SourceError>,
+    /// Why some pipelines that need their workflow tree lack it (the
+    /// request failed or ran out of time); a later query asks again.
+    pub tree_error: Option<SourceError>,
 }
 
 /// The histories of a query's repos, in the order asked.
@@ -51,6 +54,9 @@ pub struct HistoryRequest<'a> {
     pub covered: &'a (dyn Fn(&[Pipeline]) -> bool + Send + Sync),
     /// Deploy events, which a server may filter on for us.
     pub events: &'a [Event],
+    /// Which pipelines need their workflow tree (deploy steps judge them);
+    /// `None`: none does, and no tree is read.
+    pub needs_tree: Option<&'a (dyn Fn(&Pipeline) -> bool + Send + Sync)>,
     /// When the answer is due.
     pub deadline: Deadline,
 }

@@ -156,6 +156,7 @@ impl PipelineSource for WoodpeckerSource {
             since: request.since,
             events: request.events,
             covered: request.covered,
+            needs_tree: request.needs_tree,
             deadline: request.deadline,
         };
         let answer = self.cache.histories(repos, &need).await;
@@ -172,6 +173,7 @@ impl PipelineSource for WoodpeckerSource {
                         complete: h.complete,
                         fetched_at: h.fetched_at,
                         stale: h.stale.map(to_source_error),
+                        tree_error: h.tree_error.map(to_source_error),
                     })
                     .map_err(to_source_error);
                 (name, result)

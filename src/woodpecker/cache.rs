@@ -21,6 +21,12 @@
 //!   evict its own repos and refetch them on every refresh.
 //! * A failed refresh returns the error and leaves the entry as it was (with
 //!   its `fetched_at`), so a later call can fall back or retry.
+//! * Workflow trees (for deploy steps) are read from the pipeline detail
+//!   endpoint only for the pipelines a query says need one, after a
+//!   successful refresh, and kept in the held pipeline: finished pipelines
+//!   never change, so each tree is read once. A tree that could not be read
+//!   stays missing and is asked for again by a later query (after the
+//!   failure backoff, like a refresh).
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -51,6 +57,9 @@ pub struct HistoryNeed<'a> {
     /// has its previous success. Paging continues while it returns false, at
     /// most `max_lookback_secs` before `since`.
     pub covered: &'a (dyn Fn(&[Pipeline]) -> bool + Send + Sync),
+    /// Which finished pipelines need their workflow tree; `None` when none
+    /// does (no detail request is sent).
+    pub needs_tree: Option<&'a (dyn Fn(&Pipeline) -> bool + Send + Sync)>,
     /// When the query must be answered by.
     pub deadline: Deadline,
 }
@@ -63,6 +72,7 @@ impl HistoryNeed<'_> {
             since,
             events,
             covered: &|_| true,
+            needs_tree: None,
             deadline: Deadline::NONE,
         }
     }
@@ -89,6 +99,10 @@ pub struct RepoHistory {
     /// query's time, or the server stopped paging, and held data was
     /// served.
     pub stale: Option<Error>,
+    /// Why some pipelines that need a workflow tree lack it: the last
+    /// detail request that failed (or the refresh's failure, which skips
+    /// them). They are asked for again by a later query.
+    pub tree_error: Option<Error>,
 }
 
 /// The histories of a query's repos, and what it learnt about the cache.
@@ -125,6 +139,8 @@ struct Entry {
     refreshed: Option<Instant>,
     fetched_at: i64,
     failure: RecentFailure,
+    /// The last failed read of workflow trees, shared like `failure`.
+    tree_failure: RecentFailure,
 }
 
 #[derive(Default)]
@@ -409,6 +425,9 @@ impl PipelineCache {
                 stale = Some(e);
             }
         }
+        let tree_error = self
+            .fetch_trees(&mut entry, need, arrived, stale.as_ref())
+            .await;
         self.evict();
 
         let Entry {
@@ -436,12 +455,89 @@ impl PipelineCache {
             truncated: window.truncated,
             fetched_at: *fetched_at,
             stale,
+            tree_error,
         };
         *slot.served.lock().unwrap() = Some(RepoHistory {
             stale: None,
             ..history.clone()
         });
         Ok(history)
+    }
+
+    /// Reads the workflow trees `need` asks for that the entry lacks, each
+    /// request within the cache's concurrency permits and cut to the
+    /// deadline, and keeps them in the held pipelines. Returns why some are
+    /// still missing. After a failed refresh none are asked for: the server
+    /// is struggling, and that failure is the reason.
+    async fn fetch_trees(
+        &self,
+        entry: &mut Entry,
+        need: &HistoryNeed<'_>,
+        arrived: Instant,
+        refresh_failure: Option<&Error>,
+    ) -> Option<Error> {
+        let needs_tree = need.needs_tree?;
+        let wanted: Vec<(usize, u64)> = entry
+            .window
+            .pipelines
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| p.workflows.is_none() && needs_tree(p))
+            .map(|(i, p)| (i, p.number))
+            .collect();
+        if wanted.is_empty() {
+            return None;
+        }
+        if let Some(e) = refresh_failure {
+            return Some(e.clone());
+        }
+        let repo = entry.repo.clone()?;
+        if let Some(e) = entry
+            .tree_failure
+            .shared(arrived, self.inner.client.failure_backoff())
+        {
+            bump(&self.inner.counters.shared_failures, 1);
+            return Some(e);
+        }
+        let (deadline, client) = (
+            need.deadline,
+            self.inner.client.with_deadline(need.deadline),
+        );
+        let reads = wanted.into_iter().map(|(i, number)| {
+            let (client, repo) = (&client, &repo);
+            async move {
+                let tree = match deadline.run(self.inner.permits.acquire()).await {
+                    Some(_permit) => client.workflow_tree(repo, number).await,
+                    None => Err(deadline.exceeded(&format!(
+                        "a turn to read the workflow trees of {}",
+                        repo.full_name
+                    ))),
+                };
+                (i, tree)
+            }
+        });
+        let trees: Vec<(usize, Result<_, Error>)> = futures::stream::iter(reads)
+            .buffer_unordered(self.inner.cfg.concurrency.max(1))
+            .collect()
+            .await;
+        let mut failure = None;
+        for (i, tree) in trees {
+            match tree {
+                Ok(t) => {
+                    entry.window.pipelines[i].workflows = Some(t);
+                    entry.snapshot = None;
+                }
+                Err(e) => {
+                    failure.get_or_insert(e);
+                }
+            }
+        }
+        let outcome = failure.map_or(Ok(()), Err);
+        entry.tree_failure.record(&outcome);
+        if matches!(outcome, Err(Error::Deadline { .. })) {
+            bump(&self.inner.counters.deadlines_hit, 1);
+        }
+        outcome.err()
     }
 
     async fn fetch(

@@ -18,7 +18,7 @@ use super::error::{json_problem, scrub, BodyKind, Error};
 use super::model::{Repo, WirePipeline, WireRepo, WireUser, WireVersion};
 use super::retry::{parse_retry_after, Backoff};
 use super::version::ServerVersion;
-use crate::domain::{check_repo_name, Event, Pipeline};
+use crate::domain::{check_repo_name, Event, Pipeline, Workflow};
 
 /// Woodpecker's hard maximum (and default) page size.
 pub const PER_PAGE: usize = 50;
@@ -406,6 +406,19 @@ impl WoodpeckerClient {
             });
         }
         Ok(PipelinePage { pipelines, rows: n })
+    }
+
+    /// The workflow tree of one pipeline, from `GET
+    /// /api/repos/{id}/pipelines/{number}` (the list does not carry it). A
+    /// pipeline object without `workflows` has an empty tree.
+    pub async fn workflow_tree(&self, repo: &Repo, number: u64) -> Result<Arc<[Workflow]>, Error> {
+        let rel = format!("/api/repos/{}/pipelines/{number}", repo.id);
+        let detail: WirePipeline = self.get_json(&rel, &[], On404::Endpoint).await?;
+        bump(&self.inner.counters.trees, 1);
+        Ok(detail
+            .into_domain()
+            .and_then(|p| p.workflows)
+            .unwrap_or_else(|| Arc::from([])))
     }
 
     async fn get_json<T: DeserializeOwned>(

@@ -13,6 +13,8 @@ pub struct Counters {
     pub pages: u64,
     /// Pipeline rows parsed from those pages.
     pub pipelines_parsed: u64,
+    /// Workflow trees received from the pipeline detail endpoint.
+    pub trees: u64,
     /// `history` calls that found the repo already cached, and `repos`
     /// calls answered from the cached list.
     pub cache_hits: u64,
@@ -38,6 +40,7 @@ pub(crate) struct AtomicCounters {
     pub retries: AtomicU64,
     pub pages: AtomicU64,
     pub pipelines_parsed: AtomicU64,
+    pub trees: AtomicU64,
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,
     pub shared_fetches: AtomicU64,
@@ -59,6 +62,7 @@ impl AtomicCounters {
             retries: g(&self.retries),
             pages: g(&self.pages),
             pipelines_parsed: g(&self.pipelines_parsed),
+            trees: g(&self.trees),
             cache_hits: g(&self.cache_hits),
             cache_misses: g(&self.cache_misses),
             shared_fetches: g(&self.shared_fetches),

@@ -21,6 +21,7 @@ fn at(number: u64, status: &str, event: &str, env: &str, finished: i64) -> FakeP
         started: finished - 100,
         finished,
         parent: 0,
+        workflows: Vec::new(),
     }
 }
 

@@ -17,8 +17,11 @@
 //! `/api/user`, `/api/user/repos`, `/api/repos/lookup/{full/name}`
 //! (case-insensitive), `/api/repos/{id}`, `/api/repos/{id}/pipelines`
 //! (newest first, `perPage` clamped to 50, `before`/`after` on 2.5+,
-//! `event`/`branch`/`status` on 3.0+, unknown filters ignored). JSON uses
-//! 3.x time names (`created`) or, for a 2.x version, `created_at`.
+//! `event`/`branch`/`status` on 3.0+, unknown filters ignored) and
+//! `/api/repos/{id}/pipelines/{number}` (the pipeline with its `workflows`,
+//! steps as `children`). JSON uses 3.x time names (`created`; `started`/
+//! `finished` for workflows and steps) or, for a 2.x version, `created_at`
+//! (`start_time`/`end_time`).
 //! A request without the right `Authorization: Bearer` runs anonymously:
 //! 401 on user and repo routes.
 
@@ -49,6 +52,50 @@ pub struct FakePipeline {
     pub finished: i64,
     /// The pipeline this one restarts or deploys; 0 for none.
     pub parent: u64,
+    /// Served by the detail endpoint only, as Woodpecker does.
+    pub workflows: Vec<FakeWorkflow>,
+}
+
+/// A workflow of a pipeline; its steps are its `children` on the wire.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeWorkflow {
+    pub name: String,
+    pub state: String,
+    pub started: i64,
+    pub finished: i64,
+    pub steps: Vec<FakeStep>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FakeStep {
+    pub name: String,
+    pub state: String,
+    pub started: i64,
+    pub finished: i64,
+}
+
+impl FakeWorkflow {
+    /// A workflow without steps; `started` and `finished` 0 when it did
+    /// not run.
+    pub fn new(name: &str, state: &str, started: i64, finished: i64) -> Self {
+        FakeWorkflow {
+            name: name.into(),
+            state: state.into(),
+            started,
+            finished,
+            steps: Vec::new(),
+        }
+    }
+
+    pub fn step(mut self, name: &str, state: &str, started: i64, finished: i64) -> Self {
+        self.steps.push(FakeStep {
+            name: name.into(),
+            state: state.into(),
+            started,
+            finished,
+        });
+        self
+    }
 }
 
 impl FakePipeline {
@@ -69,7 +116,13 @@ impl FakePipeline {
             started: created + 5,
             finished: created + 65,
             parent: 0,
+            workflows: Vec::new(),
         }
+    }
+
+    pub fn with_workflows(mut self, workflows: Vec<FakeWorkflow>) -> Self {
+        self.workflows = workflows;
+        self
     }
 
     /// A pipeline still running.
@@ -84,6 +137,7 @@ impl FakePipeline {
             started: created + 5,
             finished: 0,
             parent: 0,
+            workflows: Vec::new(),
         }
     }
 }
@@ -121,6 +175,8 @@ pub enum Match {
     Prefix(&'static str),
     /// Any `/api/repos/{id}/pipelines` list request.
     Pipelines,
+    /// Any `/api/repos/{id}/pipelines/{number}` detail request.
+    PipelineDetail,
 }
 
 impl Match {
@@ -130,6 +186,11 @@ impl Match {
             Match::Path(p) => path == *p,
             Match::Prefix(p) => path.starts_with(p),
             Match::Pipelines => path.starts_with("/api/repos/") && path.ends_with("/pipelines"),
+            Match::PipelineDetail => {
+                let tail: Vec<&str> = path.split('/').skip(3).collect();
+                matches!(tail[..], [id, "pipelines", n]
+                    if id.parse::<i64>().is_ok() && n.parse::<u64>().is_ok())
+            }
         }
     }
 }
@@ -464,6 +525,51 @@ fn pipeline_json(p: &FakePipeline, repo_id: i64, v3: bool) -> Value {
     o
 }
 
+/// A pipeline as the detail endpoint answers: the list's object plus
+/// `workflows`, each with its steps as `children`.
+fn pipeline_detail_json(p: &FakePipeline, repo_id: i64, v3: bool) -> Value {
+    let (s, f) = if v3 {
+        ("started", "finished")
+    } else {
+        ("start_time", "end_time")
+    };
+    let pipeline_id = repo_id * 1_000_000 + p.number as i64;
+    let mut pid = 0;
+    let workflows: Vec<Value> = p
+        .workflows
+        .iter()
+        .map(|w| {
+            pid += 1;
+            let ppid = pid;
+            let children: Vec<Value> = w
+                .steps
+                .iter()
+                .map(|st| {
+                    pid += 1;
+                    json!({
+                        "id": pipeline_id * 100 + pid, "uuid": format!("uuid-{pid}"),
+                        "pipeline_id": pipeline_id, "pid": pid, "ppid": ppid,
+                        "name": st.name, "state": st.state, "error": "",
+                        "exit_code": if st.state == "failure" { 1 } else { 0 }, "type": "commands",
+                        s: st.started, f: st.finished,
+                    })
+                })
+                .collect();
+            json!({
+                "id": pipeline_id * 100 + ppid, "pipeline_id": pipeline_id, "pid": ppid,
+                "name": w.name, "state": w.state, "error": "", "agent_id": 1,
+                "platform": "linux/amd64", "environ": {}, s: w.started, f: w.finished,
+                "children": children,
+            })
+        })
+        .collect();
+    let mut o = pipeline_json(p, repo_id, v3);
+    o.as_object_mut()
+        .unwrap()
+        .insert("workflows".into(), Value::Array(workflows));
+    o
+}
+
 fn repo_json(id: i64, full_name: &str, v3: bool) -> Value {
     let (owner, name) = full_name.rsplit_once('/').unwrap_or(("", full_name));
     let mut o = json!({
@@ -735,6 +841,17 @@ fn route(
         if tail.is_empty() {
             let name = &d.repos.iter().find(|(i, _)| *i == id).unwrap().1;
             return json_response(&repo_json(id, name, v3));
+        }
+        if let ["pipelines", number] = tail[..] {
+            let found = number.parse::<u64>().ok().and_then(|n| {
+                d.pipelines
+                    .get(&id)
+                    .and_then(|l| l.iter().find(|p| p.number == n))
+            });
+            return match found {
+                Some(p) => json_response(&pipeline_detail_json(p, id, v3)),
+                None => text(404, "Not Found"),
+            };
         }
         if tail == ["pipelines"] {
             let get = |k: &str| query.iter().find(|(q, _)| q == k).map(|(_, v)| v.as_str());
