@@ -15,7 +15,7 @@ use support::fixture::{fixture_server, RANGE_END, T0};
 use support::frames::{decode, Decoded};
 use support::plugin_process::{context_for, demo_context, query, PluginProcess};
 use support::switch::Switch;
-use support::woodpecker_server::{FakeConfig, FakePipeline, FakeWoodpecker, Fault, Match};
+use support::woodpecker_server::{sha, FakeConfig, FakePipeline, FakeWoodpecker, Fault, Match};
 
 fn deploys_of(repos: &[&str]) -> DataQuery {
     query(
@@ -244,6 +244,7 @@ async fn odd_timestamps_do_not_break_any_query() {
         started,
         finished,
         parent: 0,
+        commit: sha(number),
         workflows: Vec::new(),
     };
     let h = 3_600;

@@ -2,7 +2,7 @@
 //! distinguish, served by the fake server. Times are fixed, so frames
 //! built from it are stable (golden files).
 
-use super::woodpecker_server::{FakeConfig, FakePipeline, FakeWoodpecker};
+use super::woodpecker_server::{sha, FakeConfig, FakePipeline, FakeWoodpecker};
 
 /// 2025-10-09T12:00:00Z; the fixture range is 30 days from here.
 pub const T0: i64 = 1_760_011_200;
@@ -21,6 +21,7 @@ fn at(number: u64, status: &str, event: &str, env: &str, finished: i64) -> FakeP
         started: finished - 100,
         finished,
         parent: 0,
+        commit: sha(number),
         workflows: Vec::new(),
     }
 }

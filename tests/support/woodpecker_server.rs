@@ -52,6 +52,7 @@ pub struct FakePipeline {
     pub finished: i64,
     /// The pipeline this one restarts or deploys; 0 for none.
     pub parent: u64,
+    pub commit: String,
     /// Served by the detail endpoint only, as Woodpecker does.
     pub workflows: Vec<FakeWorkflow>,
 }
@@ -98,12 +99,13 @@ impl FakeWorkflow {
     }
 }
 
-impl FakePipeline {
-    /// A commit sha of its own for every number, as a forge gives each push.
-    pub fn commit(&self) -> String {
-        format!("{:040x}", 0x9f1c_0000_u64 + self.number)
-    }
+/// A commit sha of its own for every pipeline number, as a forge gives
+/// each push.
+pub fn sha(number: u64) -> String {
+    format!("{:040x}", 0x9f1c_0000_u64 + number)
+}
 
+impl FakePipeline {
     /// A finished pipeline: started 5 s and finished 65 s after `created`.
     pub fn finished(number: u64, status: &str, event: &str, deploy_to: &str, created: i64) -> Self {
         FakePipeline {
@@ -116,6 +118,7 @@ impl FakePipeline {
             started: created + 5,
             finished: created + 65,
             parent: 0,
+            commit: sha(number),
             workflows: Vec::new(),
         }
     }
@@ -137,6 +140,7 @@ impl FakePipeline {
             started: created + 5,
             finished: 0,
             parent: 0,
+            commit: sha(number),
             workflows: Vec::new(),
         }
     }
@@ -491,7 +495,7 @@ fn pipeline_json(p: &FakePipeline, repo_id: i64, v3: bool) -> Value {
         "errors": null,
         "deploy_to": p.deploy_to,
         "deploy_task": "",
-        "commit": p.commit(),
+        "commit": p.commit,
         "branch": p.branch,
         "ref": format!("refs/heads/{}", p.branch),
         "refspec": "",
