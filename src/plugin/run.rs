@@ -122,6 +122,14 @@ fn meta(
     }
 }
 
+fn events(events: &[domain::Event]) -> String {
+    events
+        .iter()
+        .map(|e| e.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// The query in words, for Grafana's query inspector.
 fn describe(spec: &QuerySpec, scope: &Scope) -> String {
     let list = |v: &[String], all: &str| {
@@ -139,12 +147,13 @@ fn describe(spec: &QuerySpec, scope: &Scope) -> String {
         format!(", deploy steps {}", scope.filter.deploy_steps.join(", "))
     };
     format!(
-        "{} of {}; deploys: events {}, branches {}, environments {}{units}; failures: {}; recovery window {}; flaky below {}; at least {} incidents per statistic; open incidents {}",
+        "{} of {}; deploys: events {}, branches {}, environments {}{units}; changes: events {}; failures: {}; recovery window {}; flaky below {}; at least {} incidents per statistic; open incidents {}",
         spec.query_type.as_str(),
         list(&scope.repos, "all repositories"),
-        scope.filter.events.iter().map(|e| e.as_str()).collect::<Vec<_>>().join(", "),
+        events(&scope.filter.events),
         list(&scope.filter.branches, "any"),
         list(&scope.filter.environments, "any"),
+        events(&scope.filter.change_events),
         s.failure_statuses.iter().map(|x| x.as_str()).collect::<Vec<_>>().join(", "),
         words::duration(s.window_secs as f64),
         words::duration(s.flaky_secs as f64),
