@@ -208,7 +208,7 @@ export function ConfigEditor(props: Props) {
       <FieldSet label="What counts as a deploy">
         <Text variant="bodySmall" color="secondary">
           Defaults for every query; a query may override them. Empty branches or environments include every one; empty
-          events or statuses fall back to the defaults.
+          events, change events or statuses fall back to the defaults.
         </Text>
         <InlineField
           label="Events"
