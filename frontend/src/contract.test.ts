@@ -8,6 +8,8 @@ describe('the backend contract', () => {
   it('gives the defaults the editors show', () => {
     expect(SETTINGS_DEFAULTS.windowDays).toBe(contract.defaults.windowDays);
     expect(SETTINGS_DEFAULTS.events).toEqual(contract.defaults.events);
+    expect(SETTINGS_DEFAULTS.changeEvents).toEqual(contract.defaults.changeEvents);
+    expect(SETTINGS_DEFAULTS.deploySteps).toEqual(contract.defaults.deploySteps);
     expect(SETTINGS_DEFAULTS.queryTimeoutSeconds).toBe(contract.defaults.queryTimeoutSeconds);
   });
 

@@ -87,11 +87,19 @@ describe('DataSource', () => {
     });
 
     it('expands every list field and the durations, and keeps numbers and flags', () => {
-      const { ds } = setup({ ...variables, events: ['deployment', 'tag'], statuses: ['failure', 'killed'], group: 'repo' });
+      const { ds } = setup({
+        ...variables,
+        events: ['deployment', 'tag'],
+        steps: 'deploy',
+        statuses: ['failure', 'killed'],
+        group: 'repo',
+      });
       const query: WoodpeckerQuery = {
         refId: 'A',
         queryType: 'mttr',
         events: ['$events'],
+        deploySteps: ['$steps', 'deploy-*'],
+        changeEvents: ['$events'],
         failureStatuses: ['$statuses'],
         groupBy: ['$group' as 'repo'],
         bucket: '$interval',
@@ -105,6 +113,8 @@ describe('DataSource', () => {
         refId: 'A',
         queryType: 'mttr',
         events: ['deployment', 'tag'],
+        deploySteps: ['deploy', 'deploy-*'],
+        changeEvents: ['deployment', 'tag'],
         failureStatuses: ['failure', 'killed'],
         groupBy: ['repo'],
         bucket: '1h',
@@ -124,6 +134,17 @@ describe('DataSource', () => {
       });
     });
 
+    it('keeps * in deploy steps, where it is a glob, but not in other lists', () => {
+      const { ds } = setup(variables);
+      const out = ds.applyTemplateVariables({ refId: 'A', deploySteps: ['*'], changeEvents: ['*'] }, {});
+      expect(out.deploySteps).toEqual(['*']);
+      expect(out.changeEvents).toEqual([]);
+      expect(
+        ds.applyTemplateVariables({ refId: 'A', deploySteps: ['$s'] }, { s: { text: 'All', value: '$__all' } })
+          .deploySteps
+      ).toEqual([]);
+    });
+
     it('drops values of a variable that has none selected', () => {
       const { ds } = setup({ none: [] as string[] });
       expect(ds.applyTemplateVariables({ refId: 'A', repos: ['$none'] }, {}).repos).toEqual([]);
@@ -139,7 +160,9 @@ describe('DataSource', () => {
 
   it('describes a query in one line with the data source defaults', () => {
     const { ds } = setup();
-    expect(ds.getQueryDisplayText({ refId: 'A', queryType: 'mttr', bucket: '1d', rolling: '30d', groupBy: ['repo'] })).toBe(
+    expect(
+      ds.getQueryDisplayText({ refId: 'A', queryType: 'mttr', bucket: '1d', rolling: '30d', groupBy: ['repo'] })
+    ).toBe(
       'MTTR p50/p90/mean per 1d, rolling 30d, by repo · repos: all · environments: all · events: deployment · failures: failure, error · flaky < 5m · recovery window 3d'
     );
   });
@@ -215,7 +238,11 @@ describe('DataSource', () => {
         target: { refId: 'Anno', queryType: 'mttr', repos: ['org/app'] },
       });
       expect(prepared.target).toEqual({ refId: 'Anno', queryType: 'incidents', repos: ['org/app'] });
-      expect(ds.annotations!.prepareQuery!(prepared)).toEqual({ refId: 'Anno', queryType: 'incidents', repos: ['org/app'] });
+      expect(ds.annotations!.prepareQuery!(prepared)).toEqual({
+        refId: 'Anno',
+        queryType: 'incidents',
+        repos: ['org/app'],
+      });
       const legacy = ds.annotations!.prepareAnnotation!({ name: 'Old', enable: true, iconColor: 'red' });
       expect(legacy.target).toEqual({ refId: 'Anno', queryType: 'incidents' });
       expect(ds.annotations!.getDefaultQuery!()).toEqual({ queryType: 'incidents' });

@@ -1,4 +1,4 @@
-import { SETTINGS_DEFAULTS, WoodpeckerOptions, WoodpeckerQuery } from './types';
+import { CHANGE_TYPES, SETTINGS_DEFAULTS, TABLE_TYPES, WoodpeckerOptions, WoodpeckerQuery } from './types';
 
 function list(values: string[] | undefined, fallback: string): string {
   return values && values.length > 0 ? values.join(', ') : fallback;
@@ -30,10 +30,10 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
       parts.push(perBucket('MTTR p50/p90/mean', query));
       break;
     case 'trends':
-      parts.push(perBucket('Deploy frequency, change failure, rework and recovery', query));
+      parts.push(perBucket('Deploy frequency, lead time, change failure, rework and recovery', query));
       break;
     case 'summary': {
-      let head = 'Summary of recovery and deploys';
+      let head = 'Summary of recovery, deploys and lead time';
       if (query.groupBy?.length) {
         head += ` by ${query.groupBy.join(' and ')}`;
       }
@@ -49,6 +49,9 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
     case 'deploys':
       parts.push('Deploy pipelines');
       break;
+    case 'changes':
+      parts.push('Changes and their lead time');
+      break;
   }
 
   parts.push(`repos: ${list(query.repos, 'all')}`);
@@ -60,15 +63,25 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
   }
   const events = query.events?.length ? query.events : (settings.events ?? SETTINGS_DEFAULTS.events);
   parts.push(`events: ${list(events, 'all')}`);
-  if (type !== 'deploys') {
+  const steps = query.deploySteps?.length ? query.deploySteps : settings.deploySteps;
+  if (steps?.length) {
+    parts.push(`deploy steps: ${steps.join(', ')}`);
+  }
+  if (CHANGE_TYPES.includes(type)) {
+    const changeEvents = query.changeEvents?.length
+      ? query.changeEvents
+      : (settings.changeEvents ?? SETTINGS_DEFAULTS.changeEvents);
+    parts.push(`change events: ${list(changeEvents, 'none')}`);
+  }
+  if (!TABLE_TYPES.includes(type)) {
     const statuses = query.failureStatuses?.length
       ? query.failureStatuses
       : (settings.failureStatuses ?? SETTINGS_DEFAULTS.failureStatuses);
     parts.push(`failures: ${list(statuses, 'none')}`);
     const flaky = query.flakyMinutes ?? settings.flakyMinutes ?? SETTINGS_DEFAULTS.flakyMinutes;
     parts.push(`flaky < ${flaky}m`);
+    const windowDays = query.windowDays ?? settings.windowDays ?? SETTINGS_DEFAULTS.windowDays;
+    parts.push(`recovery window ${windowDays}d`);
   }
-  const windowDays = query.windowDays ?? settings.windowDays ?? SETTINGS_DEFAULTS.windowDays;
-  parts.push(`recovery window ${windowDays}d`);
   return parts.join(' · ');
 }

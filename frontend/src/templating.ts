@@ -13,6 +13,9 @@ const SEP = '\u001f';
  */
 const ALL_VALUES = new Set(['*', '.*', '$__all']);
 
+/** In a list of globs (deploy steps) `*` is a pattern, so only Grafana's own "All" value means everything. */
+const GLOB_ALL_VALUES = new Set(['$__all']);
+
 /**
  * Expands template variables in a list of strings. A multi-value or "All"
  * variable becomes one entry per value; duplicates and empty strings are
@@ -22,7 +25,8 @@ const ALL_VALUES = new Set(['*', '.*', '$__all']);
 export function expandList(
   templateSrv: TemplateSrv,
   items: string[] | undefined,
-  scopedVars?: ScopedVars
+  scopedVars?: ScopedVars,
+  allValues = ALL_VALUES
 ): string[] | undefined {
   if (!items) {
     return items;
@@ -35,7 +39,7 @@ export function expandList(
     });
     for (const value of replaced.split(SEP)) {
       const v = value.trim();
-      if (ALL_VALUES.has(v)) {
+      if (allValues.has(v)) {
         return [];
       }
       if (v !== '' && !out.includes(v)) {
@@ -70,6 +74,8 @@ export function interpolateQuery(
     environments: expandList(templateSrv, query.environments, scopedVars),
     branches: expandList(templateSrv, query.branches, scopedVars),
     events: expandList(templateSrv, query.events, scopedVars),
+    deploySteps: expandList(templateSrv, query.deploySteps, scopedVars, GLOB_ALL_VALUES),
+    changeEvents: expandList(templateSrv, query.changeEvents, scopedVars),
     failureStatuses: expandList(templateSrv, query.failureStatuses, scopedVars),
     groupBy: expandList(templateSrv, query.groupBy, scopedVars) as GroupByKey[] | undefined,
     bucket: expandString(templateSrv, query.bucket, scopedVars),

@@ -3,8 +3,14 @@ import { DataQuery } from '@grafana/schema';
 
 import contract from './contract.json';
 
-/** The four query types the backend answers (issue 4). */
-export type QueryType = 'incidents' | 'mttr' | 'trends' | 'summary' | 'deploys';
+/** The query types the backend answers. */
+export type QueryType = 'incidents' | 'mttr' | 'trends' | 'summary' | 'deploys' | 'changes';
+
+/** Table types: no recovery statistics, so no recovery options. */
+export const TABLE_TYPES: QueryType[] = ['deploys', 'changes'];
+
+/** Types that read `changeEvents` (lead time for changes). */
+export const CHANGE_TYPES: QueryType[] = ['summary', 'trends', 'changes'];
 
 export type OpenIncidents = 'exclude' | 'censor';
 
@@ -21,6 +27,10 @@ export interface WoodpeckerQuery extends DataQuery {
   environments?: string[];
   branches?: string[];
   events?: string[];
+  /** Workflow or step names, or globs with `*` and `?`, that are the deploy; empty = the whole pipeline. */
+  deploySteps?: string[];
+  /** Events whose pipelines are changes for lead time. */
+  changeEvents?: string[];
   failureStatuses?: string[];
   windowDays?: number;
   flakyMinutes?: number;
@@ -37,6 +47,8 @@ export interface WoodpeckerQuery extends DataQuery {
 /** Data source settings (jsonData); each is a default any query may override. */
 export interface WoodpeckerOptions extends DataSourceJsonData {
   events?: string[];
+  deploySteps?: string[];
+  changeEvents?: string[];
   branches?: string[];
   environments?: string[];
   failureStatuses?: string[];
@@ -62,6 +74,7 @@ export interface WoodpeckerSecureJsonData {
  */
 export const SETTINGS_DEFAULTS = {
   ...contract.defaults,
+  deploySteps: contract.defaults.deploySteps as string[],
   openIncidents: contract.defaults.openIncidents as OpenIncidents,
 };
 
@@ -73,17 +86,22 @@ export const QUERY_TYPES: Array<SelectableValue<QueryType>> = [
   {
     label: 'Summary',
     value: 'summary',
-    description: 'One row: MTTR p50/p90/mean, open incidents, deploys, change failure rate',
+    description: 'One row: MTTR p50/p90/mean, open incidents, deploys, change failure rate, lead time',
   },
   { label: 'MTTR', value: 'mttr', description: 'Time series of recovery time (p50, p90, mean) per bucket' },
   {
     label: 'Trends',
     value: 'trends',
     description:
-      'Time series of every key per bucket: deploy frequency, change failure rate, rework rate, recovery p50',
+      'Time series of every key per bucket: deploy frequency, lead time p50, change failure rate, rework rate, recovery p50',
   },
   { label: 'Incidents', value: 'incidents', description: 'Table of failed deployments and their recovery' },
   { label: 'Deploys', value: 'deploys', description: 'Table of the deploy pipelines the metrics are built from' },
+  {
+    label: 'Changes',
+    value: 'changes',
+    description: 'Table of changes, the deploy that delivered each and its lead time; waiting changes too',
+  },
 ];
 
 /** Woodpecker pipeline events. */

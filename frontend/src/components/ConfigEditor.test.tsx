@@ -1,5 +1,5 @@
 import React from 'react';
-import { fireEvent, render, screen } from '@testing-library/react';
+import { fireEvent, render, screen, within } from '@testing-library/react';
 import { DataSourceSettings } from '@grafana/data';
 
 import { WoodpeckerOptions, WoodpeckerSecureJsonData } from '../types';
@@ -36,6 +36,11 @@ function setup(overrides: Partial<Options> = {}) {
   const utils = render(<ConfigEditor options={opts} onOptionsChange={onOptionsChange} />);
   const lastChange = (): Options => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
   return { ...utils, onOptionsChange, lastChange, opts };
+}
+
+/** The remove button of a chosen value in a multi-select. */
+function removeButton(value: string) {
+  return within(screen.getByText(value).parentElement!).getByRole('button', { name: 'Remove' });
 }
 
 describe('ConfigEditor', () => {
@@ -117,6 +122,30 @@ describe('ConfigEditor', () => {
       expect(screen.getByText('deployment')).toBeInTheDocument();
       expect(screen.getByText('failure')).toBeInTheDocument();
       expect(screen.getByText('error')).toBeInTheDocument();
+    });
+
+    it('shows the default change events and the whole pipeline as the deploy, each with a description', () => {
+      setup();
+      expect(screen.getByText('push')).toBeInTheDocument();
+      expect(screen.getByText('Whole pipeline (type a name or glob)')).toBeInTheDocument();
+      expect(screen.getByText(/only these workflows or steps make the deploy/)).toBeInTheDocument();
+      expect(screen.getByText(/their pipelines are the changes/)).toBeInTheDocument();
+    });
+
+    it('stores deploy steps typed as globs and drops them when cleared', () => {
+      const { lastChange } = setup({ jsonData: { deploySteps: ['deploy'] } });
+      const input = screen.getByLabelText('Deploy steps');
+      fireEvent.change(input, { target: { value: 'release-?' } });
+      fireEvent.keyDown(input, { key: 'Enter' });
+      expect(lastChange().jsonData.deploySteps).toEqual(['deploy', 'release-?']);
+      fireEvent.click(removeButton('deploy'));
+      expect(lastChange().jsonData).toEqual({});
+    });
+
+    it('stores change events and falls back to the default when emptied', () => {
+      const { lastChange } = setup({ jsonData: { changeEvents: ['tag'] } });
+      fireEvent.click(removeButton('tag'));
+      expect(lastChange().jsonData).not.toHaveProperty('changeEvents');
     });
 
     it('stores numbers and drops cleared ones', () => {

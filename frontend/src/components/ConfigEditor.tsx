@@ -74,7 +74,8 @@ const NUMERIC_SETTINGS: NumericSetting[] = [
   {
     key: 'minSample',
     label: 'Minimum sample',
-    tooltip: 'With fewer incidents than this, p50/p90/mean are left empty instead of showing a misleading number. Default 5.',
+    tooltip:
+      'With fewer incidents than this, p50/p90/mean are left empty instead of showing a misleading number. Default 5.',
     min: 1,
     whole: true,
   },
@@ -206,7 +207,8 @@ export function ConfigEditor(props: Props) {
 
       <FieldSet label="What counts as a deploy">
         <Text variant="bodySmall" color="secondary">
-          Defaults for every query; a query may override them. Empty branches or environments include every one; empty events or statuses fall back to the defaults.
+          Defaults for every query; a query may override them. Empty branches or environments include every one; empty
+          events, change events or statuses fall back to the defaults.
         </Text>
         <InlineField
           label="Events"
@@ -222,6 +224,43 @@ export function ConfigEditor(props: Props) {
             width={48}
           />
         </InlineField>
+        <InlineField
+          label="Deploy steps"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Workflow or step names, or globs with * and ? (deploy, deploy-*). Their outcome and finish are the deploy's; a pipeline where none ran deployed nothing. Empty: the whole pipeline."
+        >
+          <ListSelect
+            inputId="config-deploy-steps"
+            aria-label="Deploy steps"
+            value={jsonData.deploySteps}
+            options={[]}
+            placeholder="Whole pipeline (type a name or glob)"
+            onChange={(v) => setJsonData({ deploySteps: v.length ? v : undefined })}
+            width={48}
+          />
+        </InlineField>
+        <Text variant="bodySmall" color="secondary">
+          Deploy steps: only these workflows or steps make the deploy, so a failed test before a skipped deploy is no
+          failed deploy.
+        </Text>
+        <InlineField
+          label="Change events"
+          labelWidth={LABEL_WIDTH}
+          tooltip="Woodpecker pipeline events whose pipelines are changes for lead time. Default: push."
+        >
+          <ListSelect
+            inputId="config-change-events"
+            aria-label="Change events"
+            value={jsonData.changeEvents ?? SETTINGS_DEFAULTS.changeEvents}
+            options={WOODPECKER_EVENTS}
+            onChange={(v) => setJsonData({ changeEvents: v.length ? v : undefined })}
+            width={48}
+          />
+        </InlineField>
+        <Text variant="bodySmall" color="secondary">
+          Change events: their pipelines are the changes; lead time runs from one&apos;s creation to the first
+          successful deploy that ships it.
+        </Text>
         <InlineField
           label="Branches"
           labelWidth={LABEL_WIDTH}

@@ -84,6 +84,31 @@ describe('QueryEditor', () => {
       expect(screen.queryByLabelText('Bucket')).not.toBeInTheDocument();
     });
 
+    it('shows only the deploy and change options for changes', async () => {
+      await renderEditor({ refId: 'A', queryType: 'changes' }, { deploySteps: ['deploy'] });
+      expect(screen.queryByLabelText('Bucket')).not.toBeInTheDocument();
+      expect(screen.queryByLabelText('Include superseded')).not.toBeInTheDocument();
+      expect(screen.getByText('events: deployment · deploy steps: deploy · change events: push')).toBeInTheDocument();
+      fireEvent.click(screen.getByText('Options'));
+      expect(screen.getByLabelText('Events')).toBeInTheDocument();
+      expect(screen.getByLabelText('Deploy steps')).toBeInTheDocument();
+      expect(screen.getByLabelText('Change events')).toBeInTheDocument();
+      for (const label of ['Recovery window days', 'Flaky minutes', 'Minimum sample', 'Failure statuses', 'Censor']) {
+        expect(screen.queryByLabelText(label)).not.toBeInTheDocument();
+      }
+    });
+
+    it('offers change events to summary and trends, not to mttr', async () => {
+      const { unmount } = await renderEditor({ refId: 'A', queryType: 'trends' });
+      fireEvent.click(screen.getByText('Options'));
+      expect(screen.getByLabelText('Change events')).toBeInTheDocument();
+      unmount();
+      await renderEditor({ refId: 'A', queryType: 'mttr' });
+      fireEvent.click(screen.getByText('Options'));
+      expect(screen.queryByLabelText('Change events')).not.toBeInTheDocument();
+      expect(screen.getByLabelText('Deploy steps')).toBeInTheDocument();
+    });
+
     it('switches type from the radio group and runs the query', async () => {
       const { lastChange, onRunQuery } = await renderEditor({ refId: 'A', queryType: 'summary' });
       fireEvent.click(screen.getByRole('radio', { name: 'Incidents' }));
@@ -160,6 +185,22 @@ describe('QueryEditor', () => {
       expect(onRunQuery).toHaveBeenCalled();
     });
 
+    it('sets deploy steps as typed globs and change events from the list, with the defaults as placeholders', async () => {
+      const { lastChange } = await renderEditor({ refId: 'A' }, { changeEvents: ['push', 'tag'] });
+      fireEvent.click(screen.getByText('Options'));
+      expect(screen.getByText('Whole pipeline')).toBeInTheDocument();
+      expect(screen.getByText('push, tag')).toBeInTheDocument();
+
+      const steps = screen.getByLabelText('Deploy steps');
+      fireEvent.change(steps, { target: { value: 'deploy-*' } });
+      fireEvent.keyDown(steps, { key: 'Enter' });
+      expect(lastChange().deploySteps).toEqual(['deploy-*']);
+
+      openSelect('Change events');
+      fireEvent.click(await screen.findByText('release'));
+      expect(lastChange().changeEvents).toEqual(['release']);
+    });
+
     it('validates numbers and durations', async () => {
       await renderEditor({ refId: 'A', queryType: 'mttr', bucket: '1 day', minSample: 0 });
       expect(screen.getByText(/Use a duration such as 1h, 1d or 2w/)).toBeInTheDocument();
@@ -186,7 +227,12 @@ describe('AnnotationQueryEditor', () => {
         query={{ refId: 'Anno' }}
         onChange={jest.fn()}
         onRunQuery={jest.fn()}
-        annotation={{ name: 'Incidents', enable: true, iconColor: 'red', target: { refId: 'Anno', repos: ['org/app'] } }}
+        annotation={{
+          name: 'Incidents',
+          enable: true,
+          iconColor: 'red',
+          target: { refId: 'Anno', repos: ['org/app'] },
+        }}
         onAnnotationChange={onAnnotationChange}
       />
     );
@@ -206,7 +252,12 @@ describe('VariableQueryEditor', () => {
     const { ds } = makeDatasource();
     const onChange = jest.fn();
     const { rerender } = render(
-      <VariableQueryEditor datasource={ds} query={{ refId: 'v', kind: 'repos' }} onChange={onChange} onRunQuery={jest.fn()} />
+      <VariableQueryEditor
+        datasource={ds}
+        query={{ refId: 'v', kind: 'repos' }}
+        onChange={onChange}
+        onRunQuery={jest.fn()}
+      />
     );
     expect(screen.getByRole('radio', { name: 'Repos' })).toBeChecked();
     expect(screen.queryByLabelText('Of repos')).not.toBeInTheDocument();

@@ -5,6 +5,7 @@ import { Collapse, InlineField, InlineFieldRow, InlineSwitch, Input, RadioButton
 import type { DataSource } from '../datasource';
 import { describeQuery } from '../describe';
 import {
+  CHANGE_TYPES,
   FAILURE_STATUSES,
   GROUP_BY_KEYS,
   GroupByKey,
@@ -12,6 +13,7 @@ import {
   QUERY_TYPES,
   QueryType,
   SETTINGS_DEFAULTS,
+  TABLE_TYPES,
   WOODPECKER_EVENTS,
   WoodpeckerOptions,
   WoodpeckerQuery,
@@ -94,19 +96,32 @@ export function QueryEditor(props: Props) {
   };
 
   const showSeries = queryType === 'mttr' || queryType === 'trends' || queryType === 'summary';
+  const showRecovery = !TABLE_TYPES.includes(queryType);
+  const showChangeEvents = CHANGE_TYPES.includes(queryType);
   const windowDefault = settings.windowDays ?? SETTINGS_DEFAULTS.windowDays;
   const flakyDefault = settings.flakyMinutes ?? SETTINGS_DEFAULTS.flakyMinutes;
   const minSampleDefault = settings.minSample ?? SETTINGS_DEFAULTS.minSample;
   const statusesDefault = settings.failureStatuses ?? SETTINGS_DEFAULTS.failureStatuses;
   const eventsDefault = settings.events ?? SETTINGS_DEFAULTS.events;
+  const stepsDefault = settings.deploySteps ?? SETTINGS_DEFAULTS.deploySteps;
+  const changeEventsDefault = settings.changeEvents ?? SETTINGS_DEFAULTS.changeEvents;
   const openDefault = settings.openIncidents ?? SETTINGS_DEFAULTS.openIncidents;
 
+  const steps = query.deploySteps?.length ? query.deploySteps : stepsDefault;
   const optionsSummary = [
-    `window ${query.windowDays ?? windowDefault}d`,
-    `flaky < ${query.flakyMinutes ?? flakyDefault}m`,
-    `min sample ${query.minSample ?? minSampleDefault}`,
-    `failures: ${(query.failureStatuses?.length ? query.failureStatuses : statusesDefault).join(', ')}`,
+    ...(showRecovery
+      ? [
+          `window ${query.windowDays ?? windowDefault}d`,
+          `flaky < ${query.flakyMinutes ?? flakyDefault}m`,
+          `min sample ${query.minSample ?? minSampleDefault}`,
+          `failures: ${(query.failureStatuses?.length ? query.failureStatuses : statusesDefault).join(', ')}`,
+        ]
+      : []),
     `events: ${(query.events?.length ? query.events : eventsDefault).join(', ')}`,
+    ...(steps.length ? [`deploy steps: ${steps.join(', ')}`] : []),
+    ...(showChangeEvents
+      ? [`change events: ${(query.changeEvents?.length ? query.changeEvents : changeEventsDefault).join(', ')}`]
+      : []),
   ].join(' · ');
 
   return (
@@ -246,81 +261,85 @@ export function QueryEditor(props: Props) {
         isOpen={optionsOpen}
         onToggle={() => setOptionsOpen(!optionsOpen)}
       >
+        {showRecovery && (
+          <InlineFieldRow>
+            <InlineField
+              label="Recovery window"
+              labelWidth={LABEL_WIDTH}
+              tooltip="Days: a success within this many days of the first failure resolves the incident; later, it stays open."
+              invalid={!!numberError(query.windowDays, 0, false, true)}
+              error={numberError(query.windowDays, 0, false, true)}
+            >
+              <Input
+                id="query-window-days"
+                aria-label="Recovery window days"
+                type="number"
+                width={12}
+                value={query.windowDays ?? ''}
+                placeholder={String(windowDefault)}
+                suffix="d"
+                onChange={(e) => change({ windowDays: parseNumber(e) }, false)}
+                onBlur={onRunQuery}
+              />
+            </InlineField>
+            <InlineField
+              label="Flaky below"
+              labelWidth={LABEL_WIDTH}
+              tooltip="Minutes: an incident resolved this fast is flagged flaky and left out of MTTR statistics."
+              invalid={!!numberError(query.flakyMinutes, 0)}
+              error={numberError(query.flakyMinutes, 0)}
+            >
+              <Input
+                id="query-flaky-minutes"
+                aria-label="Flaky minutes"
+                type="number"
+                width={12}
+                value={query.flakyMinutes ?? ''}
+                placeholder={String(flakyDefault)}
+                suffix="m"
+                onChange={(e) => change({ flakyMinutes: parseNumber(e) }, false)}
+                onBlur={onRunQuery}
+              />
+            </InlineField>
+            <InlineField
+              label="Min sample"
+              labelWidth={LABEL_WIDTH}
+              tooltip="With fewer incidents than this, p50/p90/mean are left empty (null), never 0."
+              invalid={!!numberError(query.minSample, 1, true)}
+              error={numberError(query.minSample, 1, true)}
+            >
+              <Input
+                id="query-min-sample"
+                aria-label="Minimum sample"
+                type="number"
+                width={12}
+                value={query.minSample ?? ''}
+                placeholder={String(minSampleDefault)}
+                onChange={(e) => change({ minSample: parseNumber(e) }, false)}
+                onBlur={onRunQuery}
+              />
+            </InlineField>
+          </InlineFieldRow>
+        )}
         <InlineFieldRow>
-          <InlineField
-            label="Recovery window"
-            labelWidth={LABEL_WIDTH}
-            tooltip="Days: a success within this many days of the first failure resolves the incident; later, it stays open."
-            invalid={!!numberError(query.windowDays, 0, false, true)}
-            error={numberError(query.windowDays, 0, false, true)}
-          >
-            <Input
-              id="query-window-days"
-              aria-label="Recovery window days"
-              type="number"
-              width={12}
-              value={query.windowDays ?? ''}
-              placeholder={String(windowDefault)}
-              suffix="d"
-              onChange={(e) => change({ windowDays: parseNumber(e) }, false)}
-              onBlur={onRunQuery}
-            />
-          </InlineField>
-          <InlineField
-            label="Flaky below"
-            labelWidth={LABEL_WIDTH}
-            tooltip="Minutes: an incident resolved this fast is flagged flaky and left out of MTTR statistics."
-            invalid={!!numberError(query.flakyMinutes, 0)}
-            error={numberError(query.flakyMinutes, 0)}
-          >
-            <Input
-              id="query-flaky-minutes"
-              aria-label="Flaky minutes"
-              type="number"
-              width={12}
-              value={query.flakyMinutes ?? ''}
-              placeholder={String(flakyDefault)}
-              suffix="m"
-              onChange={(e) => change({ flakyMinutes: parseNumber(e) }, false)}
-              onBlur={onRunQuery}
-            />
-          </InlineField>
-          <InlineField
-            label="Min sample"
-            labelWidth={LABEL_WIDTH}
-            tooltip="With fewer incidents than this, p50/p90/mean are left empty (null), never 0."
-            invalid={!!numberError(query.minSample, 1, true)}
-            error={numberError(query.minSample, 1, true)}
-          >
-            <Input
-              id="query-min-sample"
-              aria-label="Minimum sample"
-              type="number"
-              width={12}
-              value={query.minSample ?? ''}
-              placeholder={String(minSampleDefault)}
-              onChange={(e) => change({ minSample: parseNumber(e) }, false)}
-              onBlur={onRunQuery}
-            />
-          </InlineField>
-        </InlineFieldRow>
-        <InlineFieldRow>
-          <InlineField
-            label="Failure statuses"
-            labelWidth={LABEL_WIDTH}
-            tooltip="Pipeline statuses that count as a failed deploy. Empty: the data source's setting."
-          >
-            <ListSelect
-              inputId="query-failure-statuses"
-              aria-label="Failure statuses"
-              value={query.failureStatuses}
-              options={FAILURE_STATUSES}
-              allowCustomValue={false}
-              width={30}
-              placeholder={statusesDefault.join(', ')}
-              onChange={(v) => change({ failureStatuses: v })}
-            />
-          </InlineField>
+          {showRecovery && (
+            <InlineField
+              label="Failure statuses"
+              labelWidth={LABEL_WIDTH}
+              tooltip="Pipeline statuses that count as a failed deploy. Empty: the data source's setting."
+            >
+              <ListSelect
+                inputId="query-failure-statuses"
+                aria-label="Failure statuses"
+                value={query.failureStatuses}
+                options={FAILURE_STATUSES}
+                allowCustomValue={false}
+                width={30}
+                placeholder={statusesDefault.join(', ')}
+                onChange={(v) => change({ failureStatuses: v })}
+              />
+            </InlineField>
+          )}
           <InlineField
             label="Events"
             labelWidth={LABEL_WIDTH}
@@ -339,16 +358,53 @@ export function QueryEditor(props: Props) {
             />
           </InlineField>
           <InlineField
-            label="Open incidents"
+            label="Deploy steps"
             labelWidth={LABEL_WIDTH}
-            tooltip="Exclude: statistics over resolved incidents only. Censor: open incidents count as recovering at or after the window."
+            tooltip="Workflow or step names, or globs with * and ? (deploy, deploy-*), that are the deploy inside a pipeline: its outcome and time come from them. Empty: the data source's setting, or the whole pipeline."
           >
-            <RadioButtonGroup<OpenIncidents>
-              options={OPEN_INCIDENT_OPTIONS}
-              value={query.openIncidents ?? openDefault}
-              onChange={(v) => change({ openIncidents: v })}
+            <ListSelect
+              inputId="query-deploy-steps"
+              aria-label="Deploy steps"
+              value={query.deploySteps}
+              options={[]}
+              variables={variables}
+              width={30}
+              placeholder={stepsDefault.length ? stepsDefault.join(', ') : 'Whole pipeline'}
+              onChange={(v) => change({ deploySteps: v })}
             />
           </InlineField>
+          {showChangeEvents && (
+            <InlineField
+              label="Change events"
+              labelWidth={LABEL_WIDTH}
+              tooltip="Woodpecker events whose pipelines are changes for lead time: each is delivered by the next successful deploy of its branch. Empty: the data source's setting."
+            >
+              <ListSelect
+                inputId="query-change-events"
+                aria-label="Change events"
+                value={query.changeEvents}
+                options={WOODPECKER_EVENTS}
+                variables={variables}
+                allowCustomValue={false}
+                width={30}
+                placeholder={changeEventsDefault.join(', ')}
+                onChange={(v) => change({ changeEvents: v })}
+              />
+            </InlineField>
+          )}
+          {showRecovery && (
+            <InlineField
+              label="Open incidents"
+              labelWidth={LABEL_WIDTH}
+              tooltip="Exclude: statistics over resolved incidents only. Censor: open incidents count as recovering at or after the window."
+            >
+              <RadioButtonGroup<OpenIncidents>
+                options={OPEN_INCIDENT_OPTIONS}
+                value={query.openIncidents ?? openDefault}
+                onChange={(v) => change({ openIncidents: v })}
+              />
+            </InlineField>
+          )}
         </InlineFieldRow>
       </Collapse>
 

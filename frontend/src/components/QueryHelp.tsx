@@ -36,6 +36,11 @@ export const EXAMPLES: Example[] = [
     description: 'The deploy pipelines behind the numbers, to check what counts.',
     query: { queryType: 'deploys', environments: ['production'] },
   },
+  {
+    title: 'Changes and their lead time',
+    description: 'Each change (push) with the deploy that delivered it and its lead time; waiting changes too.',
+    query: { queryType: 'changes' },
+  },
 ];
 
 /** The query help ("cheat sheet") shown in Explore and the query editor. */
@@ -63,6 +68,10 @@ export function QueryHelp({ onClickExample, query }: QueryEditorHelpProps<Woodpe
         </li>
         <li>
           <b>Deploys</b>: the deploy pipelines the metrics are built from.
+        </li>
+        <li>
+          <b>Changes</b>: the pipelines of the change events (default push), each with the successful deploy that
+          delivered it and its lead time; a change not yet delivered is waiting.
         </li>
       </ul>
       {EXAMPLES.map((example) => (
