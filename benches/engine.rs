@@ -106,11 +106,10 @@ fn collect(h: &[(String, Vec<Pipeline>)]) -> Deploys {
     )
 }
 
-fn changes(h: &[(String, Vec<Pipeline>)], deploys: &Deploys) -> Changes {
-    deliver(
+fn log<'a>(h: &'a [(String, Vec<Pipeline>)], filter: &'a DeployFilter) -> ChangeLog<'a> {
+    collect_changes(
         h.iter().map(|(r, ps)| (r.as_str(), ps.as_slice(), true)),
-        deploys,
-        &DeployFilter::default(),
+        filter,
     )
 }
 
@@ -128,7 +127,10 @@ fn report_memory(h: &[(String, Vec<Pipeline>)]) {
     let after_collect = LIVE.load(Ordering::Relaxed);
     PEAK.store(after_collect, Ordering::Relaxed);
     let incidents = pair(&deploys, &settings, NOW);
-    let delivered = changes(h, &deploys);
+    let filter = DeployFilter::default();
+    let changelog = log(h, &filter);
+    let delivered = deliver(&changelog, &deploys);
+    drop(changelog);
     let after_pair = LIVE.load(Ordering::Relaxed);
     let summary = summarise(&deploys, &incidents, &delivered, RANGE, &settings);
     let peak = PEAK.load(Ordering::Relaxed);
@@ -167,10 +169,15 @@ fn bench(c: &mut Criterion, sizes: &[usize]) {
         report_memory(&h);
         let deploys = collect(&h);
         let incidents = pair(&deploys, &settings, NOW);
-        let delivered = changes(&h, &deploys);
+        let filter = DeployFilter::default();
+        let changelog = log(&h, &filter);
+        let delivered = deliver(&changelog, &deploys);
         group.throughput(Throughput::Elements(deploys.len() as u64));
         group.bench_with_input(BenchmarkId::new("collect_deploys", n), &h, |b, h| {
             b.iter(|| collect(black_box(h)))
+        });
+        group.bench_with_input(BenchmarkId::new("collect_changes", n), &h, |b, h| {
+            b.iter(|| log(black_box(h), &filter))
         });
         group.bench_with_input(
             BenchmarkId::new("pair+deliver+summarise", n),
@@ -178,7 +185,7 @@ fn bench(c: &mut Criterion, sizes: &[usize]) {
             |b, d| {
                 b.iter(|| {
                     let i = pair(black_box(d), &settings, NOW);
-                    let c = changes(&h, d);
+                    let c = deliver(&changelog, d);
                     summarise(d, &i, &c, RANGE, &settings)
                 })
             },

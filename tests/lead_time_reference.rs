@@ -242,7 +242,8 @@ proptest! {
         let range = TimeRange { from: from * STEP * 2, to: (from + len) * STEP * 2 };
         let deploys = collect_deploys(repos.iter().map(|(r, ps)| (r.as_str(), ps.as_slice())), &filter, &settings);
         let incidents = pair(&deploys, &settings, i64::MAX);
-        let changes = deliver(repos.iter().map(|(r, ps)| (r.as_str(), ps.as_slice(), complete)), &deploys, &filter);
+        let log = collect_changes(repos.iter().map(|(r, ps)| (r.as_str(), ps.as_slice(), complete)), &filter);
+        let changes = deliver(&log, &deploys);
         let want = reference(&repos, &filter, complete);
 
         // Rows: delivered in range, or waiting at its end.

@@ -363,7 +363,7 @@ proptest! {
     ) {
         let deploys = collect(&histories, &filter, &settings);
         let incidents = pair(&deploys, &settings, now);
-        let changes = deliver(histories.iter().map(|(r, ps)| (r.as_str(), ps.as_slice(), true)), &deploys, &filter);
+        let changes = deliver(&collect_changes(histories.iter().map(|(r, ps)| (r.as_str(), ps.as_slice(), true)), &filter), &deploys);
         let reference_deploys = ref_deploys(&histories, &filter, &settings);
         let reference = ref_pair(&reference_deploys, &settings, now);
         prop_assert_eq!(as_ref(&deploys, &incidents), reference.clone());

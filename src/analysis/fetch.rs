@@ -149,14 +149,15 @@ pub(super) async fn analyse(
         &scope.settings,
     );
     let incidents = domain::pair(&deploys, &scope.settings, scope.now);
-    let changes = domain::deliver(
+    let log = domain::collect_changes(
         histories
             .iter()
             .zip(&as_of_now)
             .map(|(h, p)| (h.repo.full_name.as_str(), &p[..], h.complete)),
-        &deploys,
         &scope.filter,
     );
+    let changes = domain::deliver(&log, &deploys);
+    drop(log);
     Ok(Analysis {
         repos: histories.into_iter().map(|h| h.repo).collect(),
         deploys,

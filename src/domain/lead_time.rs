@@ -14,7 +14,6 @@ use std::sync::OnceLock;
 use super::deploys::{Deploys, GroupId};
 use super::pipeline::{Event, Pipeline};
 use super::settings::{DeployFilter, Outcome, TimeRange};
-use super::stats::percentile_cont;
 
 /// How far a parent chain is followed before it is taken as broken: real
 /// chains are a deploy of a deploy of a push, a handful at most.
@@ -56,7 +55,8 @@ impl Change {
     }
 }
 
-/// Every change of the deploys' groups, sorted by (group, created, number).
+/// Every change of the deploys' groups, by group, each group's delivered
+/// changes in delivery order and then its waiting ones.
 #[derive(Clone, Debug, Default)]
 pub struct Changes {
     items: Vec<Change>,
@@ -122,59 +122,97 @@ impl Changes {
     }
 }
 
+/// One pipeline as lead time needs it: 32 bytes, kept inline so that
+/// following parents touches contiguous memory.
+#[derive(Clone, Copy)]
+struct Row<'a> {
+    number: u64,
+    parent: u64,
+    /// For the commit, read only when a deploy must be placed by it.
+    pipeline: &'a Pipeline,
+    /// Index into the repo's branch names.
+    branch: u32,
+    event: Event,
+}
+
 /// One repo's history, indexed for following parents and finding changes.
-struct RepoIndex<'a> {
+struct RepoLog<'a> {
     /// Ascending by number, one per number.
-    by_number: Vec<&'a Pipeline>,
+    rows: Vec<Row<'a>>,
     /// The repo's whole history is held: changes before its first deploy
     /// can be placed too.
     complete: bool,
-    /// Per branch, the changes' (number, created), ascending by number.
-    changes: HashMap<&'a str, Vec<(u64, i64)>>,
+    branch_ids: HashMap<&'a str, u32>,
+    /// Per branch id, the changes' (number, created), ascending by number.
+    changes: Vec<Vec<(u64, i64)>>,
     /// (branch, commit) → the earliest change with that commit; built on
     /// the first deploy that needs it.
-    by_commit: OnceLock<HashMap<(&'a str, &'a str), u64>>,
+    by_commit: OnceLock<HashMap<(u32, &'a str), u64>>,
     change_events: &'a [Event],
 }
 
-impl<'a> RepoIndex<'a> {
-    fn new(mut by_number: Vec<&'a Pipeline>, complete: bool, change_events: &'a [Event]) -> Self {
+impl<'a> RepoLog<'a> {
+    fn new(mut pipelines: Vec<&'a Pipeline>, complete: bool, change_events: &'a [Event]) -> Self {
         // Held histories come newest first: reversing is cheaper than sorting.
-        if by_number.windows(2).all(|w| w[0].number >= w[1].number) {
-            by_number.reverse();
-        } else if !by_number.windows(2).all(|w| w[0].number <= w[1].number) {
-            by_number.sort_by_key(|p| p.number);
+        if pipelines.windows(2).all(|w| w[0].number >= w[1].number) {
+            pipelines.reverse();
+        } else if !pipelines.windows(2).all(|w| w[0].number <= w[1].number) {
+            pipelines.sort_by_key(|p| p.number);
         }
-        by_number.dedup_by_key(|p| p.number);
-        let mut changes: HashMap<&str, Vec<(u64, i64)>> = HashMap::new();
-        for p in &by_number {
-            if is_change(p, change_events) {
-                changes
-                    .entry(p.branch.as_str())
-                    .or_default()
-                    .push((p.number, p.created));
-            }
-        }
-        RepoIndex {
-            by_number,
+        pipelines.dedup_by_key(|p| p.number);
+        let mut branch_ids: HashMap<&str, u32> = HashMap::new();
+        let mut changes: Vec<Vec<(u64, i64)>> = Vec::new();
+        let rows = pipelines
+            .into_iter()
+            .map(|p| {
+                let next = branch_ids.len() as u32;
+                let branch = *branch_ids.entry(p.branch.as_str()).or_insert(next);
+                if branch as usize == changes.len() {
+                    changes.push(Vec::new());
+                }
+                if is_change(p, change_events) {
+                    changes[branch as usize].push((p.number, p.created));
+                }
+                Row {
+                    number: p.number,
+                    parent: p.parent,
+                    pipeline: p,
+                    branch,
+                    event: p.event,
+                }
+            })
+            .collect();
+        RepoLog {
+            rows,
             complete,
+            branch_ids,
             changes,
             by_commit: OnceLock::new(),
             change_events,
         }
     }
 
-    fn get(&self, number: u64) -> Option<&'a Pipeline> {
-        let i = self
-            .by_number
-            .binary_search_by_key(&number, |p| p.number)
-            .ok()?;
-        Some(self.by_number[i])
+    fn get(&self, number: u64) -> Option<&Row<'a>> {
+        // Numbers are usually dense: try the row where it would be first.
+        let first = self.rows.first()?.number;
+        if let Some(row) = number
+            .checked_sub(first)
+            .and_then(|i| self.rows.get(i as usize))
+            .filter(|r| r.number == number)
+        {
+            return Some(row);
+        }
+        let i = self.rows.binary_search_by_key(&number, |r| r.number).ok()?;
+        Some(&self.rows[i])
+    }
+
+    fn is_change(&self, row: &Row) -> bool {
+        row.parent == 0 && self.change_events.contains(&row.event)
     }
 
     /// The change a deploy pipeline ships, by number; `None` when it cannot
     /// be told (nothing is then delivered).
-    fn source(&self, deploy: &'a Pipeline) -> Option<u64> {
+    fn source(&self, deploy: &Row<'a>) -> Option<u64> {
         if deploy.event != Event::Deployment {
             // A restarted push ships its original's change.
             return Some(self.original(deploy).number);
@@ -189,35 +227,36 @@ impl<'a> RepoIndex<'a> {
                 continue;
             }
             let original = self.original(parent);
-            if is_change(original, self.change_events) && original.branch == deploy.branch {
+            if self.is_change(original) && original.branch == deploy.branch {
                 return Some(original.number);
             }
             break;
         }
         // A forge deployment (parent 0), a deployed pull request, or a
         // parent no longer held: the commit tells which change it ships.
-        if deploy.commit.is_empty() {
+        let commit = deploy.pipeline.commit.as_str();
+        if commit.is_empty() {
             return None;
         }
         self.by_commit
             .get_or_init(|| {
                 let mut m = HashMap::new();
-                for p in &self.by_number {
-                    if is_change(p, self.change_events) && !p.commit.is_empty() {
-                        m.entry((p.branch.as_str(), p.commit.as_str()))
-                            .or_insert(p.number);
+                for r in self.rows.iter().filter(|r| self.is_change(r)) {
+                    let c = r.pipeline.commit.as_str();
+                    if !c.is_empty() {
+                        m.entry((r.branch, c)).or_insert(r.number);
                     }
                 }
                 m
             })
-            .get(&(deploy.branch.as_str(), deploy.commit.as_str()))
+            .get(&(deploy.branch, commit))
             .copied()
     }
 
     /// A restart's original (the same change, counted once), following
     /// parents of the same event.
-    fn original(&self, p: &'a Pipeline) -> &'a Pipeline {
-        let mut at = p;
+    fn original<'r>(&'r self, row: &'r Row<'a>) -> &'r Row<'a> {
+        let mut at = row;
         for _ in 0..MAX_CHAIN {
             match (at.parent != 0).then(|| self.get(at.parent)).flatten() {
                 Some(parent) if parent.event == at.event => at = parent,
@@ -233,8 +272,37 @@ fn is_change(p: &Pipeline, change_events: &[Event]) -> bool {
     p.parent == 0 && change_events.contains(&p.event)
 }
 
+/// Every repo's pipelines, indexed for lead time: built once per query
+/// from the histories, as [`collect_deploys`](super::collect_deploys) is.
+pub struct ChangeLog<'a> {
+    repos: HashMap<&'a str, RepoLog<'a>>,
+}
+
+/// Indexes `histories`: each repo's held pipelines (any order, any event)
+/// with whether the repo's whole history is held. A repo may appear more
+/// than once; a pipeline listed twice counts once.
+pub fn collect_changes<'a>(
+    histories: impl IntoIterator<Item = (&'a str, &'a [Pipeline], bool)>,
+    filter: &'a DeployFilter,
+) -> ChangeLog<'a> {
+    let mut repos: HashMap<&str, (Vec<&Pipeline>, bool)> = HashMap::new();
+    for (name, pipelines, complete) in histories {
+        let entry = repos.entry(name).or_insert_with(|| (Vec::new(), true));
+        entry.0.extend(pipelines.iter());
+        entry.1 &= complete;
+    }
+    ChangeLog {
+        repos: repos
+            .into_iter()
+            .map(|(name, (ps, complete))| (name, RepoLog::new(ps, complete, &filter.change_events)))
+            .collect(),
+    }
+}
+
 /// Where one (group, branch) stands.
 struct Cursor {
+    /// The branch's id in its repo's log, if it has any pipeline there.
+    branch: Option<u32>,
     /// Changes of the branch's list delivered so far (a prefix).
     delivered: usize,
     /// When the branch first delivered to the group.
@@ -245,43 +313,47 @@ struct Cursor {
 }
 
 /// Which changes each group's successful deploys delivered, and which wait.
-/// `histories` are each repo's held pipelines (any order, any event) with
-/// whether the repo's whole history is held; `deploys` were collected from
-/// them. Without the whole history, a (group, branch)'s first held
-/// successful deploy only marks what was delivered before the history held:
-/// the changes it shipped may have waited for an earlier deploy not held.
-pub fn deliver<'a>(
-    histories: impl IntoIterator<Item = (&'a str, &'a [Pipeline], bool)>,
-    deploys: &Deploys,
-    filter: &'a DeployFilter,
-) -> Changes {
-    let mut repos: HashMap<&str, (Vec<&Pipeline>, bool)> = HashMap::new();
-    for (name, pipelines, complete) in histories {
-        let entry = repos.entry(name).or_insert_with(|| (Vec::new(), true));
-        entry.0.extend(pipelines.iter());
-        entry.1 &= complete;
-    }
-    let indexes: HashMap<&str, RepoIndex> = repos
-        .into_iter()
-        .map(|(name, (ps, complete))| (name, RepoIndex::new(ps, complete, &filter.change_events)))
-        .collect();
-    let mut items = Vec::new();
+/// `deploys` were collected from the same histories as `log`. Without the
+/// whole history, a (group, branch)'s first held successful deploy only
+/// marks what was delivered before the history held: the changes it
+/// shipped may have waited for an earlier deploy not held.
+pub fn deliver(log: &ChangeLog, deploys: &Deploys) -> Changes {
+    // Most changes reach one environment: reserving that many saves the
+    // copies of growing a vector of millions.
+    let held: usize = log
+        .repos
+        .values()
+        .flat_map(|r| r.changes.iter().map(Vec::len))
+        .sum();
+    let mut items = Vec::with_capacity(held);
     for (group, slice) in deploys.group_slices() {
-        let Some(index) = indexes.get(deploys.repo(group)) else {
+        let Some(repo) = log.repos.get(deploys.repo(group)) else {
             continue;
         };
-        let mut cursors: HashMap<u32, Cursor> = HashMap::new();
+        // A group deploys from a branch or two: a list beats a map.
+        let mut cursors: Vec<(u32, Cursor)> = Vec::new();
         for d in slice.iter().filter(|d| d.outcome == Outcome::Success) {
             let branch = deploys.branch_id(d);
-            let cursor = cursors.entry(branch).or_insert(Cursor {
-                delivered: 0,
-                since: d.finished,
-                marked: index.complete,
-            });
-            let Some(source) = index.get(d.number).and_then(|p| index.source(p)) else {
+            let at = match cursors.iter().position(|(b, _)| *b == branch) {
+                Some(at) => at,
+                None => {
+                    cursors.push((
+                        branch,
+                        Cursor {
+                            branch: repo.branch_ids.get(deploys.name(branch)).copied(),
+                            delivered: 0,
+                            since: d.finished,
+                            marked: repo.complete,
+                        },
+                    ));
+                    cursors.len() - 1
+                }
+            };
+            let cursor = &mut cursors[at].1;
+            let Some(list) = cursor.branch.map(|b| &repo.changes[b as usize]) else {
                 continue;
             };
-            let Some(list) = index.changes.get(deploys.name(branch)) else {
+            let Some(source) = repo.get(d.number).and_then(|row| repo.source(row)) else {
                 continue;
             };
             let end = list.partition_point(|&(n, _)| n <= source);
@@ -304,7 +376,7 @@ pub fn deliver<'a>(
             cursor.marked = true;
         }
         for (branch, cursor) in cursors.into_iter().filter(|(_, c)| c.marked) {
-            let Some(list) = index.changes.get(deploys.name(branch)) else {
+            let Some(list) = cursor.branch.map(|b| &repo.changes[b as usize]) else {
                 continue;
             };
             items.extend(
@@ -322,20 +394,35 @@ pub fn deliver<'a>(
             );
         }
     }
-    items.sort_unstable_by_key(|c| (c.group, c.created, c.number, c.branch));
-    items.shrink_to_fit();
+    if items.capacity() > items.len() + items.len() / 4 {
+        items.shrink_to_fit();
+    }
     Changes { items }
 }
 
 /// P50 and P90 of lead times, both `None` below the minimum sample.
-/// Sorts `secs` in place.
+/// Reorders `secs`: each percentile is two selections, not a sort, since
+/// a dashboard asks for them over a million changes.
 pub(crate) fn percentiles(secs: &mut [i64], min_sample: usize) -> (Option<f64>, Option<f64>) {
     if secs.is_empty() || secs.len() < min_sample {
         return (None, None);
     }
-    secs.sort_unstable();
-    let sorted: Vec<f64> = secs.iter().map(|&s| s as f64).collect();
-    (percentile_cont(&sorted, 0.5), percentile_cont(&sorted, 0.9))
+    (
+        Some(percentile_unsorted(secs, 0.5)),
+        Some(percentile_unsorted(secs, 0.9)),
+    )
+}
+
+/// `percentile_cont` (rule 7) of a non-empty, unsorted slice.
+fn percentile_unsorted(v: &mut [i64], p: f64) -> f64 {
+    let h = p * (v.len() - 1) as f64;
+    let lo = h.floor() as usize;
+    let (_, &mut below, above) = v.select_nth_unstable(lo);
+    let frac = h - lo as f64;
+    match above.iter().min() {
+        Some(&next) if frac > 0.0 => below as f64 + (next - below) as f64 * frac,
+        _ => below as f64,
+    }
 }
 
 /// Lead-time statistics of the changes of one label over one range.
@@ -410,7 +497,7 @@ mod tests {
     fn delivered(ps: &[Pipeline], complete: bool) -> Vec<(u64, Option<u64>)> {
         let filter = DeployFilter::default();
         let d = collect_deploys([("o/r", ps)], &filter, &RecoverySettings::default());
-        let c = deliver([("o/r", ps, complete)], &d, &filter);
+        let c = deliver(&collect_changes([("o/r", ps, complete)], &filter), &d);
         c.rows_in(&d, EVER)
             .map(|r| (r.number, r.delivered_by))
             .collect()
@@ -436,7 +523,7 @@ mod tests {
         let ps = [push(1, 100), deploy(2, 1, 1000)];
         let filter = DeployFilter::default();
         let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
-        let c = deliver([("o/r", &ps[..], true)], &d, &filter);
+        let c = deliver(&collect_changes([("o/r", &ps[..], true)], &filter), &d);
         assert_eq!(c.rows_in(&d, EVER).next().unwrap().lead_secs, Some(900));
     }
 
@@ -514,7 +601,7 @@ mod tests {
         failed.status = Status::Failure;
         let ps = [push(1, 100), failed, push(3, 300)];
         let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
-        let c = deliver([("o/r", &ps[..], true)], &d, &filter);
+        let c = deliver(&collect_changes([("o/r", &ps[..], true)], &filter), &d);
         let rows: Vec<_> = c
             .rows_in(&d, EVER)
             .map(|r| (r.number, r.delivered_by))

@@ -19,7 +19,7 @@ pub mod words;
 pub use band::Band;
 pub use deploys::{collect_deploys, environment_of, trees_missing, DeployRow, Deploys, GroupId};
 pub use grouping::{GroupBy, GroupLabel};
-pub use lead_time::{deliver, ChangeRow, Changes};
+pub use lead_time::{collect_changes, deliver, ChangeLog, ChangeRow, Changes};
 pub use lookback::lookback_satisfied;
 pub use pairing::{pair, Incident, IncidentState, Incidents};
 pub use pipeline::{Event, Pipeline, Status, Step, Workflow};
