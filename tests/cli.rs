@@ -1,16 +1,31 @@
-//! The `report` tool, run as a user runs it.
+//! The command-line tool (`report`, `export`), run as a user runs it.
 
-use std::process::{Command, Output};
+mod support;
+
+use std::process::{Command, Output, Stdio};
+
+use support::woodpecker_server::{gen_pipelines, FakeConfig, FakeWoodpecker, FAKE_TOKEN};
 
 const NOW: &str = "2026-06-01T00:00:00Z";
 
 fn report(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"))
-        .arg("report")
-        .args(args)
-        .env_remove("WOODPECKER_TOKEN")
-        .output()
-        .expect("run the binary")
+    run(&[&["report"], args].concat(), None)
+}
+
+/// The binary with `args`, WOODPECKER_TOKEN set to `token` or unset.
+fn run(args: &[&str], token: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"));
+    cmd.args(args).env_remove("WOODPECKER_TOKEN");
+    if let Some(t) = token {
+        cmd.env("WOODPECKER_TOKEN", t);
+    }
+    cmd.output().expect("run the binary")
+}
+
+fn temp_dir(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("wdora-cli-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
 }
 
 fn stdout(o: &Output) -> String {
@@ -249,36 +264,275 @@ fn a_pinned_now_sees_nothing_that_finished_later() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// Usage and validation errors exit 2, as clap's own do; failures of the
+/// work exit 1. Either way the message names what to fix, and nothing panics.
 #[test]
-fn mistakes_get_clear_messages_and_no_panic() {
-    for (args, needle) in [
-        (&["--window-days", "-2", "--demo"][..], "--window-days"),
-        (&["--demo", "--since", "soon"], "--since"),
-        (&["--demo", "--now", "yesterday"], "--now"),
+fn mistakes_get_clear_messages_exit_codes_and_no_panic() {
+    for (args, code, needle) in [
+        (&["--window-days", "-2", "--demo"][..], 2, "--window-days"),
+        (
+            &["--demo", "--window-days", "0"],
+            2,
+            "--window-days must be",
+        ),
+        (
+            &["--demo", "--open-incidents", "foo"],
+            2,
+            "--open-incidents must be",
+        ),
+        (
+            &["--demo", "--event", "deploy"],
+            2,
+            "--event has an unknown event",
+        ),
+        (&["--demo", "--format", "xml"], 2, "--format"),
+        (&["--demo", "--since", "soon"], 2, "--since"),
+        (&["--demo", "--now", "yesterday"], 2, "--now"),
+        (&["--demo", "--evnt", "push"], 2, "--event"),
+        (
+            &["--url", "ftp://ci.example.com"],
+            2,
+            "--url \"ftp://ci.example.com\" is not valid",
+        ),
+        (&["--url="], 2, "--url"),
+        (&["--demo", "--token", "abc"], 2, "WOODPECKER_TOKEN"),
+        (&["--demo", "--input", "x"], 2, "cannot be used with"),
+        (&[], 2, "--demo"),
         (
             &["--input", "/nonexistent/history.jsonl"],
+            1,
             "cannot read /nonexistent/history.jsonl",
         ),
-        (&["--url", "ftp://ci.example.com"], "not valid"),
-        (&["--demo", "--token", "abc"], "WOODPECKER_TOKEN"),
-        (&[], "choose a source"),
     ] {
         let o = report(args);
-        assert!(!o.status.success(), "{args:?} should fail");
         let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(code), "{args:?}: {err}");
         assert!(err.contains(needle), "{args:?}: {err}");
         assert!(!err.contains("panicked"), "{args:?}: {err}");
     }
+    let o = report(&["--demo", "--token", "s3cret-value"]);
+    assert!(
+        !stderr(&o).contains("s3cret-value"),
+        "a token is never echoed"
+    );
+}
+
+#[test]
+fn version_prints_the_crate_version() {
+    for flag in ["--version", "-V"] {
+        let o = run(&[flag], None);
+        assert!(o.status.success(), "{flag}");
+        assert_eq!(
+            stdout(&o).trim(),
+            format!("gpx_woodpecker_dora {}", env!("CARGO_PKG_VERSION"))
+        );
+    }
+}
+
+/// Filters that match nothing say so, with what the history holds, instead
+/// of only printing zeros.
+#[test]
+fn an_empty_report_says_what_there_is() {
+    let o = report(&["--demo", "--now", NOW, "--env", "prod", "--event", "tag"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    assert!(err.contains("no deploys match the filters"), "{err}");
+    for needle in [
+        "deployment, pull_request, push",
+        "production, staging",
+        "develop",
+    ] {
+        assert!(err.contains(needle), "missing {needle:?} in {err}");
+    }
+    assert!(stdout(&o).contains("deploys / failed            0 / 0"));
+    let o = report(&["--demo", "--now", NOW]);
+    assert!(!stderr(&o).contains("no deploys"), "{}", stderr(&o));
+}
+
+/// `export --demo` writes the demo history as JSON lines, and `report
+/// --input` of them (a file, or standard input) is the demo's report.
+#[test]
+fn demo_export_reads_back_to_the_demo_report() {
+    let dir = temp_dir("demo-export");
+    let path = dir.join("demo.jsonl");
+    let file = path.to_str().unwrap();
+    let o = run(&["export", "--demo", "--now", NOW, "--output", file], None);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&path).unwrap();
+    let first: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
+    for field in [
+        "repo",
+        "number",
+        "status",
+        "event",
+        "branch",
+        "deploy_to",
+        "parent",
+        "commit",
+        "created",
+        "started",
+        "finished",
+    ] {
+        assert!(first.get(field).is_some(), "{field} in {first}");
+    }
+    assert!(
+        text.contains("\"workflows\":[{"),
+        "the demo's trees are written"
+    );
+    let json = ["--now", NOW, "--format", "json"];
+    let demo = report(&[&["--demo"][..], &json].concat());
+    let from_file = report(&[&["--input", file][..], &json].concat());
+    assert!(from_file.status.success(), "{}", stderr(&from_file));
+    assert_eq!(summary(&demo), summary(&from_file));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"))
+        .args([&["report", "--input", "-"][..], &json].concat())
+        .stdin(std::fs::File::open(&path).unwrap())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdin.take());
+    let piped = child.wait_with_output().unwrap();
+    assert!(piped.status.success(), "{}", stderr(&piped));
+    assert_eq!(summary(&demo), summary(&piped));
+    let bad = Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"))
+        .args(["report", "--input", "-"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(
+        bad.status.success(),
+        "empty input is an empty history: {}",
+        stderr(&bad)
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+fn summary(o: &Output) -> serde_json::Value {
+    assert!(o.status.success(), "{}", stderr(o));
+    let doc: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(doc["summary"]["deploys"].as_u64().unwrap() > 0, "{doc}");
+    doc["summary"].clone()
+}
+
+/// The in-process fake Woodpecker with two repos of generated history,
+/// ending a day before `NOW`.
+async fn fake_server() -> FakeWoodpecker {
+    let server = FakeWoodpecker::start(FakeConfig::default()).await;
+    let start = chrono::DateTime::parse_from_rfc3339(NOW)
+        .unwrap()
+        .timestamp()
+        - 5 * 86_400;
+    server.add_repo(1, "acme/api");
+    server.set_pipelines(1, gen_pipelines(400, start));
+    server.add_repo(2, "acme/web");
+    server.set_pipelines(2, gen_pipelines(150, start + 3_000));
+    server
+}
+
+/// `export --url` writes what `report --input` reads back to the same
+/// summary as `report --url`, with no person fields on the way.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_export_reads_back_to_the_server_report() {
+    let server = fake_server().await;
+    let url = server.url();
+    let dir = temp_dir("server-export");
+    let path = dir.join("history.jsonl");
+    let file = path.to_str().unwrap();
+    let o = run(
+        &[
+            "export", "--url", &url, "--since", "30d", "--now", NOW, "-o", file,
+        ],
+        Some(FAKE_TOKEN),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("wrote 550 pipelines of 2 repositories"),
+        "{}",
+        stderr(&o)
+    );
+    let text = std::fs::read_to_string(&path).unwrap();
+    for person in ["author", "email", "avatar", "sender", "alice"] {
+        assert!(!text.contains(person), "{person} in the export");
+    }
+    let q = [
+        "--since",
+        "7d",
+        "--now",
+        NOW,
+        "--min-sample",
+        "1",
+        "--format",
+        "json",
+    ];
+    let live = run(
+        &[&["report", "--url", &url][..], &q].concat(),
+        Some(FAKE_TOKEN),
+    );
+    let offline = report(&[&["--input", file][..], &q].concat());
+    assert_eq!(summary(&live), summary(&offline));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// Server failures exit 1 and say what to do in the terminal's terms.
+#[tokio::test(flavor = "multi_thread")]
+async fn server_errors_name_the_flag_or_the_variable() {
+    let server = fake_server().await;
+    let url = server.url();
+    let closed = {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        format!("http://{}", l.local_addr().unwrap())
+    };
+    for (args, token, needle) in [
+        (vec!["report", "--url", &url], None, "set WOODPECKER_TOKEN"),
+        (
+            vec!["report", "--url", &url, "--repo", "acme/api"],
+            Some("wrong"),
+            "refused the token in WOODPECKER_TOKEN",
+        ),
+        (
+            vec!["export", "--url", &url],
+            Some("wrong"),
+            "refused the token in WOODPECKER_TOKEN",
+        ),
+        (
+            vec!["report", "--url", &closed, "--repo", "acme/api"],
+            Some(FAKE_TOKEN),
+            "check --url and that the server is reachable from this machine",
+        ),
+    ] {
+        let o = run(&args, token);
+        let err = stderr(&o);
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {err}");
+        assert!(err.contains(needle), "{args:?}: {err}");
+        for plugin_word in ["Grafana", "data source"] {
+            assert!(!err.contains(plugin_word), "{args:?}: {err}");
+        }
+    }
+    assert!(
+        stderr(&run(&["report", "--url", &closed, "--repo", "a/b"], None))
+            .contains(closed.trim_start_matches("http://"))
+    );
 }
 
 #[test]
 fn help_documents_every_flag() {
-    let o = Command::new(env!("CARGO_BIN_EXE_gpx_woodpecker_dora"))
-        .arg("--help")
-        .output()
-        .unwrap();
-    assert!(o.status.success());
-    let out = stdout(&o);
+    let help = |args: &[&str]| {
+        let o = run(args, None);
+        assert!(o.status.success(), "{args:?}");
+        stdout(&o)
+    };
+    let top = help(&["--help"]);
+    for needle in [
+        "report",
+        "export",
+        "--version",
+        "WOODPECKER_TOKEN",
+        "Exit codes",
+    ] {
+        assert!(top.contains(needle), "--help lacks {needle}");
+    }
+    let report = help(&["report", "--help"]);
     for flag in [
         "--demo",
         "--url",
@@ -287,6 +541,8 @@ fn help_documents_every_flag() {
         "--env",
         "--branch",
         "--event",
+        "--change-event",
+        "--deploy-step",
         "--failure-status",
         "--since",
         "--window-days",
@@ -297,7 +553,19 @@ fn help_documents_every_flag() {
         "--format",
         "WOODPECKER_TOKEN",
     ] {
-        assert!(out.contains(flag), "--help lacks {flag}");
+        assert!(report.contains(flag), "report --help lacks {flag}");
+    }
+    let export = help(&["export", "--help"]);
+    for flag in [
+        "--demo",
+        "--url",
+        "--repo",
+        "--since",
+        "--workflows",
+        "--output",
+        "WOODPECKER_TOKEN",
+    ] {
+        assert!(export.contains(flag), "export --help lacks {flag}");
     }
 }
 

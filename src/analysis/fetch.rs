@@ -4,8 +4,10 @@
 
 use std::borrow::Cow;
 
-use super::{Notice, Scope};
-use crate::domain::{self, Changes, Deploys, Event, Incidents, Pipeline};
+use std::collections::BTreeSet;
+
+use super::{Notice, Scope, Seen};
+use crate::domain::{self, Changes, Deploys, Event, Incidents, Pipeline, TimeRange};
 use crate::source::{
     all_repo_names, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
 };
@@ -18,6 +20,8 @@ pub(super) struct Analysis {
     pub incidents: Incidents,
     pub changes: Changes,
     pub notices: Vec<Notice>,
+    /// Only when no deploy finished in the range (see [`Seen`]).
+    pub seen: Option<Seen>,
 }
 
 pub(super) async fn analyse(
@@ -158,13 +162,42 @@ pub(super) async fn analyse(
     );
     let changes = domain::deliver(&log, &deploys);
     drop(log);
+    // Only an empty answer pays for this pass over the history.
+    let seen = (!deploys.iter().any(|d| scope.range.contains(d.finished)))
+        .then(|| seen_in(as_of_now.iter().flat_map(|p| p.iter()), scope.range));
     Ok(Analysis {
         repos: histories.into_iter().map(|h| h.repo).collect(),
         deploys,
         incidents,
         changes,
         notices,
+        seen,
     })
+}
+
+/// The events, environments and branches of the pipelines that finished in
+/// `range`.
+fn seen_in<'a>(pipelines: impl Iterator<Item = &'a Pipeline>, range: TimeRange) -> Seen {
+    let (mut count, mut events, mut environments, mut branches) =
+        (0, BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
+    for p in pipelines.filter(|p| range.contains(p.finished)) {
+        count += 1;
+        events.insert(p.event.as_str());
+        environments.insert(domain::environment_of(p));
+        branches.insert(p.branch.as_str());
+    }
+    let list = |set: BTreeSet<&str>| {
+        set.into_iter()
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect()
+    };
+    Seen {
+        pipelines: count,
+        events: list(events),
+        environments: list(environments),
+        branches: list(branches),
+    }
 }
 
 /// Deploy steps judge a pipeline by its workflow tree; one without it is
@@ -193,4 +226,40 @@ fn name_list(names: &[String]) -> String {
         text.push_str(&format!(" and {} more", names.len() - SHOWN));
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::Status;
+
+    #[test]
+    fn seen_lists_what_finished_in_the_range() {
+        let p = |event: Event, branch: &str, deploy_to: &str, finished: i64| Pipeline {
+            number: 1,
+            status: Status::Success,
+            event,
+            branch: branch.into(),
+            deploy_to: deploy_to.into(),
+            finished,
+            ..Pipeline::default()
+        };
+        let history = [
+            p(Event::Push, "main", "", 10),
+            p(Event::Deployment, "main", "production", 20),
+            p(Event::Push, "dev", "", 30),
+            p(Event::Tag, "", "", 40),
+            p(Event::Cron, "old", "", 5),
+        ];
+        let seen = seen_in(history.iter(), TimeRange { from: 10, to: 40 });
+        assert_eq!(
+            seen,
+            Seen {
+                pipelines: 4,
+                events: vec!["deployment".into(), "push".into(), "tag".into()],
+                environments: vec!["dev".into(), "main".into(), "production".into()],
+                branches: vec!["dev".into(), "main".into()],
+            }
+        );
+    }
 }

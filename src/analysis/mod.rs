@@ -80,6 +80,21 @@ pub struct Answer {
     /// Repos that were read.
     pub repos_read: usize,
     pub notices: Vec<Notice>,
+    /// Set when no deploy finished in the range.
+    pub seen: Option<Seen>,
+}
+
+/// What the history read holds in the range, for a user whose filters
+/// match no deploy: the values they could filter on instead.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Seen {
+    /// Finished pipelines in the range, of every event.
+    pub pipelines: usize,
+    /// Each list sorted and without duplicates.
+    pub events: Vec<String>,
+    /// As deploys are grouped: `deploy_to`, else the branch.
+    pub environments: Vec<String>,
+    pub branches: Vec<String>,
 }
 
 /// How far back an ask reads: a series' first bucket starts before the
@@ -154,6 +169,7 @@ pub async fn answer(
         answers,
         repos_read: a.repos.len(),
         notices,
+        seen: a.seen,
     })
 }
 

@@ -1,217 +1,389 @@
-//! Command-line arguments of the `report` tool, parsed by hand to keep the
-//! binary small. Recovery options become the same JSON a Grafana query
-//! carries, so the CLI and the plugin validate them with one code path.
+//! The command line, parsed by clap. Recovery options are only collected
+//! here: they become the JSON a Grafana query carries and are validated by
+//! the plugin's own query parsing, so the CLI and the plugin cannot drift.
 
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use serde_json::{Map, Value};
 
-pub const USAGE: &str = "\
-woodpecker-dora: DORA recovery metrics (MTTR) from Woodpecker CI
+use super::{Failure, Source};
+use crate::domain::{DeployFilter, RecoverySettings};
+use crate::input::json_fields::JsonObject;
+use crate::input::options::RecoveryOptions;
 
+const AFTER_HELP: &str = "\
 Started with no arguments (as Grafana does) it runs as the Grafana plugin.
 
-USAGE:
-    gpx_woodpecker_dora report --demo [OPTIONS]
-    gpx_woodpecker_dora report --url URL [--repo OWNER/NAME ...] [OPTIONS]
-    gpx_woodpecker_dora report --input FILE.jsonl [OPTIONS]
+The token for --url is read from the WOODPECKER_TOKEN environment variable, never from a
+flag (a flag shows in the process list and the shell history).
 
-SOURCES (exactly one):
-    --demo                 the built-in demo history (no server needed)
-    --url URL              a Woodpecker server; the token is read from the
-                           WOODPECKER_TOKEN environment variable (never a flag)
-    --input FILE           JSON lines: one Woodpecker pipeline object per line
-                           (3.x or 2.x field names) plus a \"repo\" field
+Exit codes: 0 done, 1 the report could not be made (server, token, file), 2 a usage error.";
 
-OPTIONS:
-    --repo OWNER/NAME      a repository to report on (repeatable; default: all)
-    --env NAME             only this deploy environment (repeatable)
-    --branch NAME          only deploys from this branch (repeatable)
-    --event NAME           deploy events (repeatable; default: deployment)
-    --deploy-step GLOB     workflow or step names that are the deploy
-                           (repeatable, `*` and `?`; default: the pipeline)
-    --failure-status NAME  statuses that mean a failed deploy
-                           (repeatable; default: failure, error)
-    --since DURATION       report on this much history, e.g. 30d, 12w (default 90d)
-    --window-days N        a recovery must land within N days (default 7)
-    --flaky-minutes N      recoveries faster than this are flaky (default 5)
-    --min-sample N         fewest incidents for a statistic (default 5)
-    --open-incidents MODE  exclude (default) or censor
-    --now TIME             pin the clock (RFC 3339 or Unix seconds) for
-                           reproducible output
-    --format FORMAT        table (default), json or csv
-    -h, --help             this help
-";
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum SourceArg {
-    Demo,
-    Url(String),
-    Input(String),
+#[derive(Parser, Debug)]
+#[command(
+    name = "gpx_woodpecker_dora",
+    version,
+    about = "DORA metrics (deploy frequency, lead time, change failure rate, recovery time) from Woodpecker CI",
+    after_help = AFTER_HELP
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Format {
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// The DORA summary and the incidents, from a server, an export or the demo history
+    #[command(after_help = AFTER_HELP)]
+    Report(ReportArgs),
+    /// Write a server's finished pipelines as the JSON lines that `report --input` reads
+    #[command(after_help = AFTER_HELP)]
+    Export(ExportArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ReportArgs {
+    #[command(flatten)]
+    pub source: ReportSource,
+    #[arg(long = "repo", value_name = "OWNER/NAME", value_parser = repo_name)]
+    /// A repository to report on (repeatable; default: every one the token sees)
+    pub repos: Vec<String>,
+    #[command(flatten)]
+    pub options: QueryOptions,
+    /// Report on this much history, e.g. 30d, 12w
+    #[arg(long, value_name = "DURATION", default_value = "90d", value_parser = duration, help_heading = "Range and output")]
+    pub since: i64,
+    /// Pin the clock (RFC 3339 or Unix seconds) for reproducible output
+    #[arg(long, value_name = "TIME", value_parser = parse_now, help_heading = "Range and output")]
+    pub now: Option<i64>,
+    /// How to print the report
+    #[arg(long, value_enum, default_value_t = Format::Table, help_heading = "Range and output")]
+    pub format: Format,
+    #[command(flatten)]
+    pub token: TokenGuard,
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub(crate) struct ReportSource {
+    /// The built-in demo history (no server needed)
+    #[arg(long, help_heading = "Source (exactly one)")]
+    pub demo: bool,
+    /// A Woodpecker server (token: WOODPECKER_TOKEN)
+    #[arg(long, value_name = "URL", value_parser = non_empty, help_heading = "Source (exactly one)")]
+    pub url: Option<String>,
+    /// JSON lines as `export` writes them (`-`: standard input); 3.x or 2.x field names plus `repo`
+    #[arg(long, value_name = "FILE", help_heading = "Source (exactly one)")]
+    pub input: Option<String>,
+}
+
+impl ReportSource {
+    pub(crate) fn source(&self) -> Source {
+        match (&self.url, &self.input) {
+            (Some(url), _) => Source::Url(url.clone()),
+            (_, Some(path)) => Source::Input(path.clone()),
+            _ => Source::Demo,
+        }
+    }
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct ExportArgs {
+    #[command(flatten)]
+    pub source: ExportSource,
+    /// A repository to export (repeatable; default: every one the token sees)
+    #[arg(long = "repo", value_name = "OWNER/NAME", value_parser = repo_name)]
+    pub repos: Vec<String>,
+    /// Export the pipelines created in this much history; export more than you report on, since a
+    /// report looks back before its range for each environment's last successful deploy
+    #[arg(long, value_name = "DURATION", default_value = "365d", value_parser = duration)]
+    pub since: i64,
+    /// Also read each pipeline's workflow tree (one more request per pipeline), which
+    /// `report --deploy-step` needs
+    #[arg(long)]
+    pub workflows: bool,
+    /// Pin the clock (RFC 3339 or Unix seconds): the demo history's end, and what has finished
+    #[arg(long, value_name = "TIME", value_parser = parse_now)]
+    pub now: Option<i64>,
+    /// Where to write (`-`: standard output)
+    #[arg(long, short, value_name = "FILE", default_value = "-")]
+    pub output: String,
+    #[command(flatten)]
+    pub token: TokenGuard,
+}
+
+#[derive(Args, Debug)]
+#[group(required = true, multiple = false)]
+pub(crate) struct ExportSource {
+    /// The built-in demo history, to see the format without a server
+    #[arg(long, help_heading = "Source (exactly one)")]
+    pub demo: bool,
+    /// A Woodpecker server (token: WOODPECKER_TOKEN)
+    #[arg(long, value_name = "URL", value_parser = non_empty, help_heading = "Source (exactly one)")]
+    pub url: Option<String>,
+}
+
+impl ExportSource {
+    pub(crate) fn source(&self) -> Source {
+        match &self.url {
+            Some(url) => Source::Url(url.clone()),
+            None => Source::Demo,
+        }
+    }
+}
+
+/// A `--token` flag is refused after parsing, not by a value parser: that
+/// one's error would echo the token.
+#[derive(Args, Debug)]
+pub(crate) struct TokenGuard {
+    #[arg(long, hide = true, value_name = "TOKEN")]
+    token: Option<String>,
+}
+
+impl TokenGuard {
+    pub(crate) fn check(&self) -> Result<(), Failure> {
+        match self.token {
+            None => Ok(()),
+            Some(_) => Err(Failure::Usage(
+                "the token is never a flag (it would show in the process list and shell history); set WOODPECKER_TOKEN".into(),
+            )),
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Format {
     Table,
     Json,
     Csv,
 }
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct ReportArgs {
-    pub source: SourceArg,
-    pub repos: Vec<String>,
-    /// Recovery options as query JSON (see module docs).
-    pub options: Value,
-    pub since: String,
-    pub now: Option<String>,
-    pub format: Format,
+/// The options a Grafana query also carries. Values stay text: the query
+/// parsing judges them, as it judges a query's template-interpolated text.
+#[derive(Args, Debug)]
+#[command(next_help_heading = "Deploys and incidents")]
+pub(crate) struct QueryOptions {
+    /// Only this deploy environment: `deploy_to`, else the branch (repeatable)
+    #[arg(long = "env", value_name = "NAME")]
+    environments: Vec<String>,
+    /// Only deploys from this branch (repeatable)
+    #[arg(long = "branch", value_name = "NAME")]
+    branches: Vec<String>,
+    /// An event whose pipelines are deploys (repeatable; default: deployment)
+    #[arg(long = "event", value_name = "NAME")]
+    events: Vec<String>,
+    /// An event whose pipelines are changes, for lead time (repeatable; default: push)
+    #[arg(long = "change-event", value_name = "NAME")]
+    change_events: Vec<String>,
+    /// Workflow or step names that are the deploy (repeatable, `*` and `?`; default: the pipeline)
+    #[arg(long = "deploy-step", value_name = "GLOB")]
+    deploy_steps: Vec<String>,
+    /// A status that means a failed deploy (repeatable; default: failure, error)
+    #[arg(long = "failure-status", value_name = "NAME")]
+    failure_statuses: Vec<String>,
+    /// A recovery must land within N days [default: 7]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    window_days: Option<String>,
+    /// Recoveries faster than N minutes are flaky [default: 5]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    flaky_minutes: Option<String>,
+    /// Fewest incidents for a statistic [default: 5]
+    #[arg(long, value_name = "N", allow_negative_numbers = true)]
+    min_sample: Option<String>,
+    /// Open incidents in the statistics: exclude or censor [default: exclude]
+    #[arg(long, value_name = "MODE")]
+    open_incidents: Option<String>,
 }
 
-#[derive(Debug, PartialEq)]
-pub enum Command {
-    Help,
-    Report(ReportArgs),
-}
-
-/// Parses `args` (without the program name).
-pub fn parse(args: &[String]) -> Result<Command, String> {
-    let mut it = args.iter();
-    match it.next().map(String::as_str) {
-        None | Some("-h" | "--help" | "help") => return Ok(Command::Help),
-        Some("report") => {}
-        Some(other) => return Err(format!("unknown command {other:?}; try --help")),
+impl QueryOptions {
+    /// Each option's flag, query field and value: one table builds the
+    /// query and names the flag in its errors.
+    fn fields(&self) -> [(&'static str, &'static str, Option<Value>); 10] {
+        let list = |v: &Vec<String>| (!v.is_empty()).then(|| Value::from(v.clone()));
+        let one = |v: &Option<String>| v.clone().map(Value::String);
+        [
+            ("--env", "environments", list(&self.environments)),
+            ("--branch", "branches", list(&self.branches)),
+            ("--event", "events", list(&self.events)),
+            ("--change-event", "changeEvents", list(&self.change_events)),
+            ("--deploy-step", "deploySteps", list(&self.deploy_steps)),
+            (
+                "--failure-status",
+                "failureStatuses",
+                list(&self.failure_statuses),
+            ),
+            ("--window-days", "windowDays", one(&self.window_days)),
+            ("--flaky-minutes", "flakyMinutes", one(&self.flaky_minutes)),
+            ("--min-sample", "minSample", one(&self.min_sample)),
+            (
+                "--open-incidents",
+                "openIncidents",
+                one(&self.open_incidents),
+            ),
+        ]
     }
-    let mut sources = Vec::new();
-    let mut repos = Vec::new();
-    let mut options = Map::new();
-    let mut since = "90d".to_string();
-    let mut now = None;
-    let mut format = Format::Table;
-    while let Some(flag) = it.next() {
-        let mut value = || {
-            it.next()
-                .cloned()
-                .ok_or_else(|| format!("{flag} needs a value; try --help"))
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--demo" => sources.push(SourceArg::Demo),
-            "--url" => sources.push(SourceArg::Url(value()?)),
-            "--input" => sources.push(SourceArg::Input(value()?)),
-            "--repo" => {
-                let name = value()?;
-                crate::domain::check_repo_name(&name).map_err(|e| format!("--repo {e}"))?;
-                repos.push(name)
-            }
-            "--env" => push(&mut options, "environments", value()?),
-            "--branch" => push(&mut options, "branches", value()?),
-            "--event" => push(&mut options, "events", value()?),
-            "--deploy-step" => push(&mut options, "deploySteps", value()?),
-            "--failure-status" => push(&mut options, "failureStatuses", value()?),
-            "--window-days" => set(&mut options, "windowDays", value()?),
-            "--flaky-minutes" => set(&mut options, "flakyMinutes", value()?),
-            "--min-sample" => set(&mut options, "minSample", value()?),
-            "--open-incidents" => set(&mut options, "openIncidents", value()?),
-            "--since" => since = value()?,
-            "--now" => now = Some(value()?),
-            "--format" => {
-                format = match value()?.as_str() {
-                    "table" => Format::Table,
-                    "json" => Format::Json,
-                    "csv" => Format::Csv,
-                    other => {
-                        return Err(format!(
-                            "--format must be table, json or csv, got {other:?}"
-                        ))
-                    }
-                }
-            }
-            "--token" => {
-                return Err(
-                    "the token is never a flag (it would show in the process list and shell history); set WOODPECKER_TOKEN".into(),
-                )
-            }
-            other => return Err(format!("unknown option {other:?}; try --help")),
-        }
-    }
-    let source = match sources.as_slice() {
-        [one] => one.clone(),
-        [] => return Err("choose a source: --demo, --url URL or --input FILE".into()),
-        _ => return Err("choose only one of --demo, --url and --input".into()),
-    };
-    Ok(Command::Report(ReportArgs {
-        source,
-        repos,
-        options: Value::Object(options),
-        since,
-        now,
-        format,
-    }))
-}
 
-fn push(options: &mut Map<String, Value>, key: &str, value: String) {
-    let list = options
-        .entry(key)
-        .or_insert_with(|| Value::Array(Vec::new()));
-    if let Value::Array(items) = list {
-        items.push(Value::String(value));
+    /// The options as a Grafana query's JSON.
+    fn query(&self) -> Value {
+        let fields = self.fields().into_iter();
+        Value::Object(
+            fields
+                .filter_map(|(_, field, v)| Some((field.to_string(), v?)))
+                .collect::<Map<_, _>>(),
+        )
+    }
+
+    /// Validated by the plugin's query parsing; an error names the flag.
+    pub(crate) fn resolve(&self) -> Result<(DeployFilter, RecoverySettings), Failure> {
+        let query = self.query();
+        let object = JsonObject::new(&query, "options").expect("an object");
+        let options = RecoveryOptions::read(&object).map_err(|e| {
+            let fields = self.fields();
+            let flag = fields
+                .iter()
+                .find(|(_, field, _)| *field == e.field)
+                .map_or(e.field.as_str(), |(flag, _, _)| flag);
+            Failure::Usage(format!("{flag} {}", e.message))
+        })?;
+        Ok(options.resolve())
     }
 }
 
-fn set(options: &mut Map<String, Value>, key: &str, value: String) {
-    options.insert(key.to_string(), Value::String(value));
+fn repo_name(s: &str) -> Result<String, String> {
+    crate::domain::check_repo_name(s).map_err(|e| e.to_string())?;
+    Ok(s.to_string())
+}
+
+fn non_empty(s: &str) -> Result<String, String> {
+    match s.trim() {
+        "" => Err("is empty; give the server's address, e.g. https://ci.example.com".into()),
+        s => Ok(s.to_string()),
+    }
+}
+
+fn duration(s: &str) -> Result<i64, String> {
+    crate::input::duration::parse_duration(s).map_err(|e| e.to_string())
+}
+
+fn parse_now(s: &str) -> Result<i64, String> {
+    if let Ok(secs) = s.parse::<i64>() {
+        return Ok(secs);
+    }
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.timestamp())
+        .map_err(|_| "is neither RFC 3339 (2026-01-31T12:00:00Z) nor Unix seconds".into())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use clap::CommandFactory;
     use serde_json::json;
 
-    fn args(s: &str) -> Vec<String> {
-        s.split_whitespace().map(String::from).collect()
+    fn parse(line: &str) -> Result<Command, clap::Error> {
+        Cli::try_parse_from(line.split_whitespace()).map(|c| c.command)
+    }
+
+    fn report(line: &str) -> ReportArgs {
+        match parse(&format!("gpx_woodpecker_dora report {line}")).unwrap() {
+            Command::Report(r) => r,
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
-    fn demo_report_with_options() {
-        let Command::Report(r) = parse(&args(
-            "report --demo --env production --env staging --deploy-step deploy-* --window-days 3 --format csv",
-        ))
-        .unwrap() else {
-            panic!()
-        };
-        assert_eq!(r.source, SourceArg::Demo);
+    fn options_become_the_query_json() {
+        let r = report(
+            "--demo --env production --env staging --deploy-step deploy-* --change-event tag --window-days 3 --format csv",
+        );
+        assert_eq!(r.source.source(), Source::Demo);
         assert_eq!(r.format, Format::Csv);
         assert_eq!(
-            r.options,
-            json!({"environments": ["production", "staging"], "deploySteps": ["deploy-*"], "windowDays": "3"})
+            r.options.query(),
+            json!({"environments": ["production", "staging"], "deploySteps": ["deploy-*"], "changeEvents": ["tag"], "windowDays": "3"})
         );
-        assert_eq!(r.since, "90d");
+        assert_eq!(r.since, 90 * 86_400);
+        let (filter, settings) = r.options.resolve().unwrap();
+        assert_eq!(filter.change_events, [crate::domain::Event::Tag]);
+        assert_eq!(settings.window_secs, 3 * 86_400);
     }
 
     #[test]
-    fn no_arguments_or_help_prints_usage() {
-        assert_eq!(parse(&[]).unwrap(), Command::Help);
-        assert_eq!(parse(&args("report --demo --help")).unwrap(), Command::Help);
+    fn query_errors_name_the_flag() {
+        for (line, start) in [
+            ("--demo --open-incidents foo", "--open-incidents must be"),
+            ("--demo --window-days 0", "--window-days must be between"),
+            ("--demo --min-sample -2", "--min-sample must be between"),
+            ("--demo --event deploy", "--event has an unknown event"),
+            (
+                "--demo --change-event nope",
+                "--change-event has an unknown",
+            ),
+            ("--demo --failure-status success", "--failure-status has"),
+        ] {
+            match report(line).options.resolve() {
+                Err(Failure::Usage(m)) => assert!(m.starts_with(start), "{line}: {m}"),
+                other => panic!("{line}: {other:?}"),
+            }
+        }
     }
 
     #[test]
-    fn mistakes_are_explained() {
-        assert!(parse(&args("report"))
-            .unwrap_err()
-            .contains("choose a source"));
-        assert!(parse(&args("report --demo --url x"))
-            .unwrap_err()
-            .contains("only one"));
-        assert!(parse(&args("report --demo --repo"))
-            .unwrap_err()
-            .contains("--repo needs a value"));
-        assert!(parse(&args("report --demo --token abc"))
-            .unwrap_err()
-            .contains("WOODPECKER_TOKEN"));
-        assert!(parse(&args("report --demo --format xml"))
-            .unwrap_err()
-            .contains("--format"));
-        assert!(parse(&args("serve"))
-            .unwrap_err()
-            .contains("unknown command"));
+    fn the_flag_table_names_real_flags() {
+        let cmd = Cli::command();
+        let report = cmd.find_subcommand("report").unwrap();
+        for (flag, _, _) in self::report("--demo").options.fields() {
+            let long = flag.trim_start_matches("--");
+            assert!(
+                report.get_arguments().any(|a| a.get_long() == Some(long)),
+                "{flag}"
+            );
+        }
+    }
+
+    #[test]
+    fn clap_refuses_bad_usage() {
+        for line in [
+            "report",
+            "report --demo --url http://x",
+            "report --demo --repo",
+            "report --demo --repo ../x",
+            "report --demo --format xml",
+            "report --demo --since soon",
+            "report --demo --now yesterday",
+            "report --url=",
+            "report --input x --demo",
+            "export --input x",
+            "serve",
+        ] {
+            let e = parse(&format!("gpx_woodpecker_dora {line}")).unwrap_err();
+            assert_eq!(e.exit_code(), 2, "{line}: {e}");
+        }
+    }
+
+    #[test]
+    fn a_token_flag_is_refused_without_echoing_it() {
+        let r = report("--demo --token s3cret");
+        match r.token.check() {
+            Err(Failure::Usage(m)) => {
+                assert!(m.contains("WOODPECKER_TOKEN") && !m.contains("s3cret"))
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn clock_and_durations() {
+        assert_eq!(parse_now("1700000000"), Ok(1_700_000_000));
+        assert_eq!(parse_now("2023-11-14T22:13:20Z"), Ok(1_700_000_000));
+        assert!(parse_now("yesterday").is_err());
+        assert_eq!(report("--demo --since 2w").since, 14 * 86_400);
+        assert_eq!(report("--demo --now 5").now, Some(5));
+    }
+
+    #[test]
+    fn command_is_well_formed() {
+        Cli::command().debug_assert();
     }
 }

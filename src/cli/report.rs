@@ -3,47 +3,29 @@
 
 use std::io::Write;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{TimeZone, Utc};
 use serde_json::{json, Value};
 
-use super::args::{Format, ReportArgs, SourceArg};
+use super::args::{Format, ReportArgs};
+use super::{for_cli, Failure};
 use crate::analysis::{
-    self, incident_columns, Answered, Ask, Column, IncidentRow, Scope, Values, SUMMARY_COLUMNS,
+    self, incident_columns, Answered, Ask, Column, IncidentRow, Scope, Seen, Values,
+    SUMMARY_COLUMNS,
 };
 use crate::domain::{words, GroupBy, Summary, TimeRange};
-use crate::input::duration::parse_duration;
-use crate::input::json_fields::JsonObject;
-use crate::input::options::RecoveryOptions;
-use crate::source::woodpecker::Connection;
-use crate::source::Origin;
-use crate::woodpecker::{Deadline, Token};
+use crate::woodpecker::Deadline;
 
-/// Runs the report; `Err` is a message for stderr.
-pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
-    let now = match &args.now {
-        None => Utc::now().timestamp(),
-        Some(s) => parse_now(s)?,
-    };
-    let since = parse_duration(&args.since).map_err(|e| format!("--since {e}"))?;
-    let options =
-        RecoveryOptions::read(&JsonObject::new(&args.options, "options").map_err(flag_error)?)
-            .map_err(flag_error)?;
-    let (filter, settings) = options.resolve();
-    let origin = match &args.source {
-        SourceArg::Demo => Origin::Demo,
-        SourceArg::Input(path) => Origin::File(path.clone()),
-        SourceArg::Url(url) => Origin::Server(Connection::new(
-            url.clone(),
-            std::env::var("WOODPECKER_TOKEN").ok().map(Token::new),
-        )),
-    };
-    let source = crate::source::open(origin, now).map_err(|e| e.message)?;
+pub(crate) async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), Failure> {
+    args.token.check()?;
+    let (filter, settings) = args.options.resolve()?;
+    let now = args.now.unwrap_or_else(|| Utc::now().timestamp());
+    let source = super::open(&args.source.source(), now)?;
     let range = TimeRange {
-        from: now - since,
+        from: now - args.since,
         to: now,
     };
     let scope = Scope {
-        repos: args.repos.clone(),
+        repos: args.repos,
         filter,
         settings,
         range,
@@ -68,13 +50,13 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
     ];
     let answer = analysis::answer(source.as_ref(), &scope, &asks)
         .await
-        .map_err(|e| e.message)?;
+        .map_err(|e| Failure::Runtime(e.message))?;
     progress(&format!("read {} repositories", answer.repos_read));
     let report = match answer.answers.as_slice() {
         [Answered::Summary(groups), Answered::Incidents(incidents)] => Report {
             summary: &groups[0].1,
             incidents,
-            notices: answer.notices.iter().map(|n| n.text()).collect(),
+            notices: answer.notices.iter().map(|n| for_cli(n.text())).collect(),
             range,
         },
         _ => unreachable!("one answer per ask, in order"),
@@ -86,9 +68,13 @@ pub async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), String> {
     };
     match written {
         // The reader (`| head`) has what it wanted: not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => other.map_err(|e| format!("cannot write the report: {e}")),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),
+        other => other.map_err(|e| Failure::Runtime(format!("cannot write the report: {e}")))?,
     }
+    if let Some(seen) = &answer.seen {
+        progress(&nothing_matched(seen));
+    }
+    Ok(())
 }
 
 /// A progress line on stderr; a closed stderr is no reason to fail.
@@ -96,31 +82,32 @@ fn progress(line: &str) {
     let _ = writeln!(std::io::stderr(), "{line}");
 }
 
-/// Maps a query-model field name back to the flag that set it.
-fn flag_error(e: crate::input::json_fields::FieldError) -> String {
-    let flag = match e.field.as_str() {
-        "environments" => "--env",
-        "branches" => "--branch",
-        "events" => "--event",
-        "failureStatuses" => "--failure-status",
-        "windowDays" => "--window-days",
-        "flakyMinutes" => "--flaky-minutes",
-        "minSample" => "--min-sample",
-        "openIncidents" => "--open-incidents",
-        other => other,
-    };
-    format!("{flag} {}", e.message)
-}
-
-fn parse_now(s: &str) -> Result<i64, String> {
-    if let Ok(secs) = s.parse::<i64>() {
-        return Ok(secs);
+/// Why every number is zero, and what the filters could say instead.
+fn nothing_matched(seen: &Seen) -> String {
+    if seen.pipelines == 0 {
+        return "no deploys: no pipeline of the history read finished in this range; try a longer --since (or a later --now)".into();
     }
-    DateTime::parse_from_rfc3339(s)
-        .map(|t| t.timestamp())
-        .map_err(|_| {
-            format!("--now {s:?} is neither RFC 3339 (2026-01-31T12:00:00Z) nor Unix seconds")
-        })
+    let list = |items: &[String]| {
+        const SHOWN: usize = 12;
+        let mut text = items[..items.len().min(SHOWN)].join(", ");
+        if items.len() > SHOWN {
+            text.push_str(&format!(" and {} more", items.len() - SHOWN));
+        }
+        if text.is_empty() {
+            text.push('–');
+        }
+        text
+    };
+    format!(
+        "no deploys match the filters in this range. The {} pipelines that finished in it have\n  \
+         events:       {}  (--event; default deployment)\n  \
+         environments: {}  (--env)\n  \
+         branches:     {}  (--branch)",
+        seen.pipelines,
+        list(&seen.events),
+        list(&seen.environments),
+        list(&seen.branches),
+    )
 }
 
 fn time(t: i64) -> String {
@@ -138,7 +125,7 @@ fn opt_duration(v: Option<f64>) -> String {
 struct Report<'a> {
     summary: &'a Summary,
     incidents: &'a [IncidentRow],
-    notices: Vec<&'a str>,
+    notices: Vec<String>,
     range: TimeRange,
 }
 
@@ -386,9 +373,18 @@ mod tests {
     use super::*;
 
     #[test]
-    fn now_accepts_rfc3339_and_unix_seconds() {
-        assert_eq!(parse_now("1700000000"), Ok(1_700_000_000));
-        assert_eq!(parse_now("2023-11-14T22:13:20Z"), Ok(1_700_000_000));
-        assert!(parse_now("yesterday").unwrap_err().contains("--now"));
+    fn an_empty_report_says_what_there_is() {
+        let seen = Seen {
+            pipelines: 3,
+            events: vec!["push".into(), "tag".into()],
+            environments: vec!["main".into()],
+            branches: vec!["main".into()],
+        };
+        let text = nothing_matched(&seen);
+        assert!(text.contains("The 3 pipelines"), "{text}");
+        assert!(text.contains("events:       push, tag"), "{text}");
+        assert!(text.contains("environments: main  (--env)"), "{text}");
+        let none = nothing_matched(&Seen::default());
+        assert!(none.contains("--since"), "{none}");
     }
 }

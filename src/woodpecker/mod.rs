@@ -19,6 +19,6 @@ pub use config::{CacheConfig, ClientConfig, Token};
 pub use counters::Counters;
 pub use deadline::Deadline;
 pub use error::Error;
-pub use export::parse_pipeline_json;
+pub use export::{parse_pipeline_json, pipeline_json_line};
 pub use model::Repo;
 pub use version::ServerVersion;
