@@ -3,6 +3,7 @@
 
 use serde_json::Value;
 
+use crate::analysis::{Values, SUMMARY_COLUMNS};
 use crate::domain::GroupBy;
 use crate::input::duration::parse_duration;
 use crate::input::json_fields::{FieldError, JsonObject};
@@ -42,6 +43,8 @@ pub struct QuerySpec {
     pub rolling_secs: Option<i64>,
     pub group_by: GroupBy,
     pub include_superseded: bool,
+    /// A summary reduced to one number per group (for alert rules).
+    pub metric: Option<&'static str>,
 }
 
 /// Most points a series may have; more is almost surely a mistake and
@@ -49,6 +52,18 @@ pub struct QuerySpec {
 pub const MAX_POINTS: i64 = 10_000;
 /// The finest bucket: Woodpecker times are seconds, recoveries minutes.
 pub const MIN_BUCKET_SECS: i64 = 60;
+
+/// The summary columns that hold a number (bands are words).
+fn summary_metrics() -> impl Iterator<Item = &'static str> {
+    SUMMARY_COLUMNS
+        .iter()
+        .filter(|c| !matches!((c.values)(&[]), Values::Str(_) | Values::OptStr(_)))
+        .map(|c| c.name)
+}
+
+fn summary_metric(name: &str) -> Option<&'static str> {
+    summary_metrics().find(|m| *m == name)
+}
 
 impl QuerySpec {
     /// `fallback_type` is the protocol's `queryType`, used when the JSON
@@ -107,6 +122,21 @@ impl QuerySpec {
                 }
             }
         }
+        let metric = match o.opt_str("metric")? {
+            None => None,
+            Some(_) if query_type != QueryType::Summary => {
+                return Err(FieldError::new("metric", "applies to summary queries only"))
+            }
+            Some(name) => Some(summary_metric(name).ok_or_else(|| {
+                FieldError::new(
+                    "metric",
+                    format!(
+                        "must be a numeric summary field ({}), got {name:?}",
+                        summary_metrics().collect::<Vec<_>>().join(", ")
+                    ),
+                )
+            })?),
+        };
         Ok(QuerySpec {
             query_type,
             repos: o.repo_names("repos")?,
@@ -115,6 +145,7 @@ impl QuerySpec {
             rolling_secs: duration("rolling")?,
             group_by,
             include_superseded: o.opt_bool("includeSuperseded")?.unwrap_or(false),
+            metric,
         })
     }
 

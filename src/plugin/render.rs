@@ -81,25 +81,47 @@ pub fn summary_frame(groups: &[(GroupLabel, Summary)]) -> Frame {
     Frame::new("summary", fields)
 }
 
+/// A summary reduced to one number per group, the group as labels: the
+/// shape Grafana's alerting evaluates (one series per label set). The
+/// metric is a name from `SUMMARY_COLUMNS`, checked when the query was
+/// read.
+pub fn summary_metric_frames(groups: &[(GroupLabel, Summary)], metric: &str) -> Vec<Frame> {
+    let column = SUMMARY_COLUMNS
+        .iter()
+        .find(|c| c.name == metric)
+        .expect("metric checked when the query was read");
+    groups
+        .iter()
+        .map(|(g, s)| {
+            let values = fields(std::slice::from_ref(s), [column])
+                .into_iter()
+                .map(|f| f.with_labels(labels_of(g)))
+                .collect();
+            Frame::new(metric, values)
+        })
+        .collect()
+}
+
+/// A group's repo and environment, as field labels.
+fn labels_of(g: &GroupLabel) -> BTreeMap<String, String> {
+    [
+        g.repo.as_ref().map(|r| ("repo".to_string(), r.clone())),
+        g.environment
+            .as_ref()
+            .map(|e| ("environment".to_string(), e.clone())),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
 /// One frame per series; a group's labels sit on every value field, next
 /// to the unit (which is why frames are written with our own encoder).
 fn series_frames(series: &[Series], name: &str, values: fn(&[Point]) -> Vec<Field>) -> Vec<Frame> {
     series
         .iter()
         .map(|s| {
-            let labels: BTreeMap<String, String> = [
-                s.group
-                    .repo
-                    .as_ref()
-                    .map(|r| ("repo".to_string(), r.clone())),
-                s.group
-                    .environment
-                    .as_ref()
-                    .map(|e| ("environment".to_string(), e.clone())),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
+            let labels = labels_of(&s.group);
             let time = Field::new(
                 "time",
                 Values::Time(s.points.iter().map(|p| p.time).collect()),

@@ -82,7 +82,10 @@ pub(crate) async fn run_query(
             vec![render::changes_frame(&rows)],
             Some(Visualisation::Table),
         ),
-        Answered::Summary(groups) => (vec![render::summary_frame(&groups)], None),
+        Answered::Summary(groups) => match spec.metric {
+            Some(metric) => (render::summary_metric_frames(&groups, metric), None),
+            None => (vec![render::summary_frame(&groups)], None),
+        },
         Answered::Series(series) => (
             if spec.query_type == QueryType::Trends {
                 render::trends_frames(&series)

@@ -84,10 +84,22 @@ impl PluginProcess {
         ctx: PluginContext,
         queries: Vec<DataQuery>,
     ) -> HashMap<String, DataResponse> {
+        self.query_data_with_headers(ctx, queries, HashMap::new())
+            .await
+    }
+
+    /// One QueryData call with request headers (Grafana's alerting sends
+    /// `FromAlert: true`).
+    pub async fn query_data_with_headers(
+        &self,
+        ctx: PluginContext,
+        queries: Vec<DataQuery>,
+        headers: HashMap<String, String>,
+    ) -> HashMap<String, DataResponse> {
         self.data()
             .query_data(QueryDataRequest {
                 plugin_context: Some(ctx),
-                headers: Default::default(),
+                headers,
                 queries,
             })
             .await
