@@ -5,7 +5,7 @@
 
 use serde_json::{json, Value};
 use woodpecker_dora::analysis::{
-    incident_columns, Column, CHANGE_COLUMNS, DEPLOY_COLUMNS, SUMMARY_COLUMNS,
+    incident_columns, summary_metrics, Column, CHANGE_COLUMNS, DEPLOY_COLUMNS, SUMMARY_COLUMNS,
 };
 use woodpecker_dora::domain::OpenIncidents;
 use woodpecker_dora::input::options::RecoveryOptions;
@@ -43,6 +43,7 @@ fn contract() -> Value {
             "deploys": names(DEPLOY_COLUMNS),
             "changes": names(CHANGE_COLUMNS),
             "summary": names(SUMMARY_COLUMNS),
+            "summaryMetrics": summary_metrics().collect::<Vec<_>>(),
         },
     })
 }

@@ -216,6 +216,15 @@ pub const SUMMARY_COLUMNS: &[Column<Summary>] = &[
     }),
 ];
 
+/// The summary columns that hold a number (bands are words): what a
+/// summary's `metric` may name.
+pub fn summary_metrics() -> impl Iterator<Item = &'static str> {
+    SUMMARY_COLUMNS
+        .iter()
+        .filter(|c| !matches!((c.values)(&[]), Values::Str(_) | Values::OptStr(_)))
+        .map(|c| c.name)
+}
+
 fn bands<R>(rows: &[R], f: impl Fn(&R) -> Option<Band>) -> Values {
     Values::OptStr(
         rows.iter()

@@ -9,8 +9,8 @@ mod fetch;
 mod rows;
 
 pub use columns::{
-    incident_columns, Column, Unit, Values, CHANGE_COLUMNS, DEPLOY_COLUMNS, INCIDENT_COLUMNS,
-    SUMMARY_COLUMNS,
+    incident_columns, summary_metrics, Column, Unit, Values, CHANGE_COLUMNS, DEPLOY_COLUMNS,
+    INCIDENT_COLUMNS, SUMMARY_COLUMNS,
 };
 pub use rows::{ChangeLine, DeployLine, IncidentRow, IncidentStatus};
 

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::analysis::{Values, SUMMARY_COLUMNS};
+use crate::analysis::summary_metrics;
 use crate::domain::GroupBy;
 use crate::input::duration::parse_duration;
 use crate::input::json_fields::{FieldError, JsonObject};
@@ -52,14 +52,6 @@ pub struct QuerySpec {
 pub const MAX_POINTS: i64 = 10_000;
 /// The finest bucket: Woodpecker times are seconds, recoveries minutes.
 pub const MIN_BUCKET_SECS: i64 = 60;
-
-/// The summary columns that hold a number (bands are words).
-fn summary_metrics() -> impl Iterator<Item = &'static str> {
-    SUMMARY_COLUMNS
-        .iter()
-        .filter(|c| !matches!((c.values)(&[]), Values::Str(_) | Values::OptStr(_)))
-        .map(|c| c.name)
-}
 
 fn summary_metric(name: &str) -> Option<&'static str> {
     summary_metrics().find(|m| *m == name)
