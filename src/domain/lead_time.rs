@@ -330,6 +330,17 @@ pub fn deliver(log: &ChangeLog, deploys: &Deploys) -> Changes {
         let Some(repo) = log.repos.get(deploys.repo(group)) else {
             continue;
         };
+        // `delivered`: (finish, number) of the delivering deploy; (0, 0)
+        // while waiting.
+        let change = |(number, created): (u64, i64), branch, since, delivered: (i64, u64)| Change {
+            group: group.0,
+            branch,
+            number,
+            created,
+            delivered_at: delivered.0,
+            delivered_by: delivered.1,
+            branch_delivers_since: since,
+        };
         // A group deploys from a branch or two: a list beats a map.
         let mut cursors: Vec<(u32, Cursor)> = Vec::new();
         for d in slice.iter().filter(|d| d.outcome == Outcome::Success) {
@@ -358,18 +369,11 @@ pub fn deliver(log: &ChangeLog, deploys: &Deploys) -> Changes {
             };
             let end = list.partition_point(|&(n, _)| n <= source);
             if cursor.marked && end > cursor.delivered {
+                let delivered = (d.finished, d.number);
                 items.extend(
                     list[cursor.delivered..end]
                         .iter()
-                        .map(|&(number, created)| Change {
-                            group: group.0,
-                            branch,
-                            number,
-                            created,
-                            delivered_at: d.finished,
-                            delivered_by: d.number,
-                            branch_delivers_since: cursor.since,
-                        }),
+                        .map(|&c| change(c, branch, cursor.since, delivered)),
                 );
             }
             cursor.delivered = cursor.delivered.max(end);
@@ -382,15 +386,7 @@ pub fn deliver(log: &ChangeLog, deploys: &Deploys) -> Changes {
             items.extend(
                 list[cursor.delivered..]
                     .iter()
-                    .map(|&(number, created)| Change {
-                        group: group.0,
-                        branch,
-                        number,
-                        created,
-                        delivered_at: 0,
-                        delivered_by: 0,
-                        branch_delivers_since: cursor.since,
-                    }),
+                    .map(|&c| change(c, branch, cursor.since, (0, 0))),
             );
         }
     }
