@@ -150,7 +150,10 @@ pub fn series(
         .filter(|(_, active)| *active)
         .map(|((((group, mut entries), totals), mut delivered), _)| {
             entries.sort_unstable();
-            delivered.sort_unstable();
+            // Each group's changes come in delivery order: a stable sort
+            // merges those runs instead of sorting from scratch.
+            delivered.sort_by_key(|c| c.0);
+            let mut leads: Vec<i64> = Vec::new();
             let points = (0..=(last - first) / b)
                 .map(|k| {
                     let time = first + k * b;
@@ -160,7 +163,8 @@ pub fn series(
                     let days = (end - start) as f64 / DAY_SECS as f64;
                     let lo = delivered.partition_point(|c| c.0 < start);
                     let hi = delivered.partition_point(|c| c.0 < end).max(lo);
-                    let mut leads: Vec<i64> = delivered[lo..hi].iter().map(|c| c.1).collect();
+                    leads.clear();
+                    leads.extend(delivered[lo..hi].iter().map(|c| c.1));
                     let mut p = point(time, window(&entries, start, end), deploys, days, settings);
                     (p.lead_time_p50, p.lead_time_p90) =
                         percentiles(&mut leads, settings.min_sample);
