@@ -126,6 +126,14 @@ describe('DataSource', () => {
       });
     });
 
+    it('interpolates a summary metric, and drops one that expands to nothing', () => {
+      const { ds } = setup({ ...variables, metric: 'oldest_open_seconds' });
+      const query: WoodpeckerQuery = { refId: 'A', queryType: 'summary', metric: '$metric' };
+      expect(ds.applyTemplateVariables(query, {})).toEqual({ ...query, metric: 'oldest_open_seconds' });
+      expect(ds.applyTemplateVariables({ ...query, metric: 'p50_seconds' }, {}).metric).toBe('p50_seconds');
+      expect(ds.applyTemplateVariables({ ...query, metric: ' ' }, {})).toEqual({ refId: 'A', queryType: 'summary' });
+    });
+
     it('sends no keys the query did not have, and an empty bucket is dropped', () => {
       const { ds } = setup(variables);
       expect(ds.applyTemplateVariables({ refId: 'A', queryType: 'summary', bucket: '' }, {})).toEqual({

@@ -27,6 +27,15 @@ describe('describeQuery', () => {
     );
   });
 
+  it('names the metric of a summary reduced to one number per group', () => {
+    expect(
+      describeQuery({ queryType: 'summary', groupBy: ['repo', 'environment'], metric: 'oldest_open_seconds' })
+    ).toContain(
+      'Summary of recovery, deploys and lead time by repo and environment, metric oldest_open_seconds · repos: all'
+    );
+    expect(describeQuery({ queryType: 'summary' })).not.toContain('metric');
+  });
+
   it('keeps the MTTR wording', () => {
     expect(describeQuery({ queryType: 'mttr' })).toContain('MTTR p50/p90/mean per panel interval');
   });

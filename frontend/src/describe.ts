@@ -40,6 +40,9 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
       if (query.rolling) {
         head += `, rolling ${query.rolling}`;
       }
+      if (query.metric) {
+        head += `, metric ${query.metric}`;
+      }
       parts.push(head);
       break;
     }

@@ -60,7 +60,7 @@ function expandString(templateSrv: TemplateSrv, value: string | undefined, scope
 
 /**
  * The query with every template variable expanded: list fields become arrays
- * of concrete values, duration fields are interpolated (`$__interval` works).
+ * of concrete values, duration fields and the metric are interpolated (`$__interval` works).
  * Numeric fields and flags pass through unchanged.
  */
 export function interpolateQuery(
@@ -80,6 +80,7 @@ export function interpolateQuery(
     groupBy: expandList(templateSrv, query.groupBy, scopedVars) as GroupByKey[] | undefined,
     bucket: expandString(templateSrv, query.bucket, scopedVars),
     rolling: expandString(templateSrv, query.rolling, scopedVars),
+    metric: expandString(templateSrv, query.metric, scopedVars),
   };
   // Keep the JSON minimal: no `"bucket": undefined` keys.
   for (const key of Object.keys(out) as Array<keyof WoodpeckerQuery>) {

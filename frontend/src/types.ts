@@ -42,6 +42,8 @@ export interface WoodpeckerQuery extends DataQuery {
   rolling?: string;
   groupBy?: GroupByKey[];
   includeSuperseded?: boolean;
+  /** `summary` only: reduce the summary to this one numeric field per group (for alert rules). */
+  metric?: string;
 }
 
 /** Data source settings (jsonData); each is a default any query may override. */
@@ -119,6 +121,20 @@ export const WOODPECKER_EVENTS = [
 
 /** Pipeline statuses that may count as a failed deploy (the backend accepts exactly these). */
 export const FAILURE_STATUSES = ['failure', 'error', 'killed', 'canceled', 'declined', 'blocked'];
+
+/**
+ * Numeric summary fields a `summary` query's `metric` may name. Written by
+ * the backend into `contract.json`, so the editor offers exactly what it accepts.
+ */
+export const SUMMARY_METRICS: string[] = contract.columns.summaryMetrics;
+
+/** A readable label for a summary field: `oldest_open_seconds` → "Oldest open (seconds)". */
+export function metricLabel(name: string): string {
+  const seconds = name.endsWith('_seconds');
+  const words = (seconds ? name.slice(0, -'_seconds'.length) : name).split('_').join(' ');
+  const label = words.charAt(0).toUpperCase() + words.slice(1);
+  return seconds ? `${label} (seconds)` : label;
+}
 
 export const GROUP_BY_KEYS: GroupByKey[] = ['repo', 'environment'];
 

@@ -4,7 +4,8 @@ import { CoreApp, DataSourceInstanceSettings } from '@grafana/data';
 
 import { DataSource } from '../datasource';
 import { FakeTemplateSrv } from '../testing/fakeTemplateSrv';
-import { WoodpeckerOptions, WoodpeckerQuery } from '../types';
+import contract from '../contract.json';
+import { metricLabel, WoodpeckerOptions, WoodpeckerQuery } from '../types';
 import { QueryEditor } from './QueryEditor';
 import { AnnotationQueryEditor } from './AnnotationQueryEditor';
 import { QueryHelp } from './QueryHelp';
@@ -120,6 +121,78 @@ describe('QueryEditor', () => {
       const { lastChange } = await renderEditor({ refId: 'A', queryType: 'incidents' });
       fireEvent.click(screen.getByLabelText('Include superseded'));
       expect(lastChange().includeSuperseded).toBe(true);
+    });
+  });
+
+  describe('metric', () => {
+    it('is offered for summary only, defaulting to the whole table', async () => {
+      const { unmount } = await renderEditor({ refId: 'A', queryType: 'summary' });
+      expect(screen.getByLabelText('Metric')).toBeInTheDocument();
+      expect(screen.getByText('All fields (table)')).toBeInTheDocument();
+      unmount();
+      for (const queryType of ['mttr', 'trends', 'incidents', 'deploys', 'changes'] as const) {
+        const { unmount: done } = await renderEditor({ refId: 'A', queryType });
+        expect(screen.queryByLabelText('Metric')).not.toBeInTheDocument();
+        done();
+      }
+    });
+
+    it('offers the numeric summary fields of the backend contract', async () => {
+      await renderEditor({ refId: 'A', queryType: 'summary' });
+      openSelect('Metric');
+      const menu = await screen.findByLabelText('Select options menu');
+      const names = contract.columns.summaryMetrics;
+      expect(names).toContain('oldest_open_seconds');
+      // Each option: the readable label, then the field name itself as its description.
+      const options = within(menu)
+        .getAllByRole('option')
+        .map((o) => o.textContent);
+      expect(options).toEqual([
+        'All fields (table)Every summary column, one row per group',
+        ...names.map((name) => `${metricLabel(name)}${name}`),
+        '$repoTemplate variable',
+        '$envTemplate variable',
+      ]);
+      expect(within(menu).getByText('Oldest open (seconds)')).toBeInTheDocument();
+    });
+
+    it('saves the chosen field and runs the query', async () => {
+      const { lastChange, onRunQuery } = await renderEditor({ refId: 'A', queryType: 'summary', groupBy: ['repo'] });
+      openSelect('Metric');
+      fireEvent.click(await screen.findByText('Oldest open (seconds)'));
+      expect(lastChange()).toEqual({
+        refId: 'A',
+        queryType: 'summary',
+        groupBy: ['repo'],
+        metric: 'oldest_open_seconds',
+      });
+      expect(onRunQuery).toHaveBeenCalled();
+    });
+
+    it('drops the metric when the whole table is chosen again', async () => {
+      const { lastChange } = await renderEditor({ refId: 'A', queryType: 'summary', metric: 'p50_seconds' });
+      expect(screen.getByText('P50 (seconds)')).toBeInTheDocument();
+      openSelect('Metric');
+      fireEvent.click(await screen.findByText('All fields (table)'));
+      expect(lastChange()).toEqual({ refId: 'A', queryType: 'summary' });
+    });
+
+    it('is dropped when the query switches to another type', async () => {
+      const { lastChange } = await renderEditor({
+        refId: 'A',
+        queryType: 'summary',
+        metric: 'oldest_open_seconds',
+        groupBy: ['repo'],
+      });
+      fireEvent.click(screen.getByRole('radio', { name: 'MTTR' }));
+      expect(lastChange()).toEqual({ refId: 'A', queryType: 'mttr', groupBy: ['repo'] });
+    });
+
+    it('is named in the preview', async () => {
+      await renderEditor({ refId: 'A', queryType: 'summary', metric: 'oldest_open_seconds', groupBy: ['repo'] });
+      expect(screen.getByTestId('query-preview')).toHaveTextContent(
+        'Summary of recovery, deploys and lead time by repo, metric oldest_open_seconds · repos: all'
+      );
     });
   });
 

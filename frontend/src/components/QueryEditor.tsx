@@ -1,6 +1,16 @@
 import React, { FormEvent, useMemo, useState } from 'react';
-import { QueryEditorProps } from '@grafana/data';
-import { Collapse, InlineField, InlineFieldRow, InlineSwitch, Input, RadioButtonGroup, Stack, Text } from '@grafana/ui';
+import { QueryEditorProps, SelectableValue } from '@grafana/data';
+import {
+  Collapse,
+  InlineField,
+  InlineFieldRow,
+  InlineSwitch,
+  Input,
+  RadioButtonGroup,
+  Select,
+  Stack,
+  Text,
+} from '@grafana/ui';
 
 import type { DataSource } from '../datasource';
 import { describeQuery } from '../describe';
@@ -9,10 +19,12 @@ import {
   FAILURE_STATUSES,
   GROUP_BY_KEYS,
   GroupByKey,
+  metricLabel,
   OpenIncidents,
   QUERY_TYPES,
   QueryType,
   SETTINGS_DEFAULTS,
+  SUMMARY_METRICS,
   TABLE_TYPES,
   WOODPECKER_EVENTS,
   WoodpeckerOptions,
@@ -34,6 +46,26 @@ export const OPEN_INCIDENT_OPTIONS: Array<{ label: string; value: OpenIncidents;
   { label: 'Exclude', value: 'exclude', description: 'Statistics over resolved incidents only' },
   { label: 'Censor', value: 'censor', description: 'Open incidents count as still recovering' },
 ];
+
+/** The empty choice of the Metric select: the whole summary table. */
+export const ALL_FIELDS_LABEL = 'All fields (table)';
+
+/**
+ * Options of the Metric select: the whole table, the numeric summary fields
+ * the backend accepts (contract.json), the dashboard's variables, and a saved
+ * value that is none of these so it stays visible.
+ */
+export function metricOptions(variables: string[], saved?: string): Array<SelectableValue<string>> {
+  const options: Array<SelectableValue<string>> = [
+    { label: ALL_FIELDS_LABEL, value: '', description: 'Every summary column, one row per group' },
+    ...SUMMARY_METRICS.map((name) => ({ label: metricLabel(name), value: name, description: name })),
+    ...variables.map((v) => ({ label: v, value: v, description: 'Template variable' })),
+  ];
+  if (saved && !options.some((o) => o.value === saved)) {
+    options.push({ label: saved, value: saved });
+  }
+  return options;
+}
 
 function durationError(value: string | undefined): string | undefined {
   if (!value) {
@@ -132,7 +164,8 @@ export function QueryEditor(props: Props) {
             <RadioButtonGroup<QueryType>
               options={QUERY_TYPES}
               value={queryType}
-              onChange={(v) => change({ queryType: v })}
+              // `metric` applies to summary only; the backend rejects it on other types.
+              onChange={(v) => change({ queryType: v, metric: v === 'summary' ? query.metric : undefined })}
               aria-label="Query type"
             />
           </InlineField>
@@ -225,6 +258,28 @@ export function QueryEditor(props: Props) {
               width={30}
               placeholder="No grouping"
               onChange={(v) => change({ groupBy: v as GroupByKey[] })}
+            />
+          </InlineField>
+        </InlineFieldRow>
+      )}
+
+      {queryType === 'summary' && (
+        <InlineFieldRow>
+          <InlineField
+            label="Metric"
+            labelWidth={LABEL_WIDTH}
+            tooltip="One number per group (repo/environment as labels) instead of the table: the shape alert rules need."
+          >
+            {/* Select (deprecated in favour of Combobox) as in ListSelect: Combobox measures text on a
+                canvas and virtualises its menu, neither of which renders in jsdom tests. */}
+            {/* eslint-disable-next-line @typescript-eslint/no-deprecated */}
+            <Select<string>
+              inputId="query-metric"
+              aria-label="Metric"
+              width={40}
+              options={metricOptions(variables, query.metric)}
+              value={query.metric ?? ''}
+              onChange={(option: SelectableValue<string>) => change({ metric: option.value || undefined })}
             />
           </InlineField>
         </InlineFieldRow>
