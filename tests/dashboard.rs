@@ -120,7 +120,7 @@ async fn the_environment_variable_defaults_to_production_with_all_kept() {
 async fn every_panel_query_returns_data_on_the_demo_history() {
     let dash: Value =
         serde_json::from_str(&load("provisioning/dashboards/dora-recovery.json")).unwrap();
-    let datasources = load("provisioning/datasources/woodpecker.yaml");
+    let datasources = load("provisioning/datasources/demo.yaml");
     let default_uid = dash["templating"]["list"][0]["current"]["value"]
         .as_str()
         .unwrap();
