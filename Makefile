@@ -3,7 +3,7 @@ PLUGIN_ID := dorakit-woodpecker-datasource
 EXE := gpx_woodpecker_dora
 GOARCH := $(shell uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')
 
-.PHONY: test test-rust test-frontend dist backend-dist frontend-dist bench clean
+.PHONY: test test-rust test-frontend dist backend-dist frontend-dist package bench clean
 
 ## Every test: Rust (fmt, clippy, unit, property, gRPC, golden) and frontend.
 test: test-rust test-frontend
@@ -27,8 +27,13 @@ backend-dist:
 	mkdir -p dist
 	install -m 0755 target/release/$(EXE) dist/$(EXE)_linux_$(GOARCH)
 
+## The zip Grafana users install: dist-pkg/<id>-<version>.zip (one folder, the
+## plugin id) and its .sha256, from the dist/ just built.
+package: dist
+	python3 scripts/package.py dist dist-pkg
+
 bench:
 	cargo bench
 
 clean:
-	rm -rf dist target frontend/node_modules
+	rm -rf dist dist-pkg target frontend/node_modules

@@ -5,6 +5,9 @@
 
 mod support;
 
+use std::collections::HashMap;
+
+use grafana_plugin_sdk::pluginv2::DataResponse;
 use serde_json::Value;
 use support::frames::decode;
 use support::plugin_process::{demo_context, query, PluginProcess};
@@ -51,20 +54,73 @@ const TOP_ROW: [&[&str]; 5] = [
 
 /// What the frontend sends with "All" selected: the variables expand to
 /// every value, which the backend treats like no filter at all.
-fn with_all_selected(mut target: Value) -> Value {
+fn with_all_selected(target: Value) -> Value {
+    with_environment(target, None)
+}
+
+/// What the frontend sends with every repo and the given environment (or
+/// "All" for `None`) selected.
+fn with_environment(mut target: Value, environment: Option<&str>) -> Value {
     for key in ["repos", "environments"] {
         if let Some(list) = target.get_mut(key).and_then(Value::as_array_mut) {
-            list.retain(|v| !v.as_str().is_some_and(|s| s.starts_with('$')));
+            let mut expanded = Vec::new();
+            for v in list.drain(..) {
+                match (v.as_str(), environment) {
+                    (Some("$environment"), Some(env)) => expanded.push(Value::from(env)),
+                    (Some(s), _) if s.starts_with('$') => {}
+                    _ => expanded.push(v),
+                }
+            }
+            *list = expanded;
         }
     }
     target
+}
+
+fn variable<'a>(dash: &'a Value, name: &str) -> &'a Value {
+    dash["templating"]["list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|v| v["name"] == name)
+        .unwrap_or_else(|| panic!("a ${name} variable"))
+}
+
+/// The environment variable opens on `production`; Grafana keeps a current
+/// value that is among the options and otherwise falls back to "All"
+/// (`includeAll`), so repos without a production environment still show.
+#[tokio::test]
+async fn the_environment_variable_defaults_to_production_with_all_kept() {
+    let dash: Value =
+        serde_json::from_str(&load("provisioning/dashboards/dora-recovery.json")).unwrap();
+    let env = variable(&dash, "environment");
+    assert_eq!(env["type"], "query");
+    assert_eq!(env["query"]["kind"], "environments");
+    assert_eq!(env["includeAll"], true, "All stays an option");
+    assert_eq!(env["multi"], true);
+    assert_eq!(env["current"]["value"], serde_json::json!(["production"]));
+    assert_eq!(env["current"]["text"], serde_json::json!(["production"]));
+    assert_eq!(
+        variable(&dash, "repo")["current"]["value"],
+        serde_json::json!(["$__all"]),
+        "every repo"
+    );
+
+    // On the demo, production is one of the variable's options.
+    let plugin = PluginProcess::start().await;
+    let (code, body) = plugin
+        .call_resource(demo_context(), "GET", "environments")
+        .await;
+    assert_eq!(code, 200, "{}", String::from_utf8_lossy(&body));
+    let options: Vec<String> = serde_json::from_slice(&body).unwrap();
+    assert!(options.iter().any(|o| o == "production"), "{options:?}");
 }
 
 #[tokio::test]
 async fn every_panel_query_returns_data_on_the_demo_history() {
     let dash: Value =
         serde_json::from_str(&load("provisioning/dashboards/dora-recovery.json")).unwrap();
-    let datasources = load("provisioning/datasources/woodpecker.yaml");
+    let datasources = load("provisioning/datasources/demo.yaml");
     let default_uid = dash["templating"]["list"][0]["current"]["value"]
         .as_str()
         .unwrap();
@@ -133,15 +189,42 @@ async fn every_panel_query_returns_data_on_the_demo_history() {
         })
         .collect();
     let responses = plugin.query_data(demo_context(), queries).await;
+    check_responses(&targets, &responses, "All");
+
+    // As the dashboard opens: every repo, the production environment.
+    let queries = targets
+        .iter()
+        .enumerate()
+        .map(|(i, (_, t, _))| {
+            query(
+                &i.to_string(),
+                with_environment(t.clone(), Some("production")),
+                now - 90 * 86_400,
+                now,
+            )
+        })
+        .collect();
+    let responses = plugin.query_data(demo_context(), queries).await;
+    check_responses(&targets, &responses, "production");
+}
+
+fn check_responses(
+    targets: &[(String, Value, Vec<String>)],
+    responses: &HashMap<String, DataResponse>,
+    selected: &str,
+) {
     for (i, (title, _, shown)) in targets.iter().enumerate() {
         let r = &responses[&i.to_string()];
-        assert_eq!(r.status, 200, "{title}: {}", r.error);
+        assert_eq!(r.status, 200, "{title} ({selected}): {}", r.error);
         let frames: Vec<_> = r.frames.iter().map(|f| decode(f)).collect();
-        assert!(frames.iter().any(|f| f.rows() > 0), "{title} has data");
+        assert!(
+            frames.iter().any(|f| f.rows() > 0),
+            "{title} has data ({selected})"
+        );
         for field in shown {
             assert!(
                 frames.iter().all(|f| f.field_names().contains(field)),
-                "{title} shows {field}"
+                "{title} shows {field} ({selected})"
             );
         }
     }
