@@ -33,7 +33,12 @@ async fn main() {
     let plugin = PluginProcess::start().await;
     let end = START + per_repo as i64 * 600;
     let request = || QueryDataRequest {
-        plugin_context: Some(context(&server.url(), json!({}), Some(FAKE_TOKEN))),
+        plugin_context: Some(context(
+            &server.url(),
+            // Every warm call refreshes each repo, as with a changing history.
+            json!({"userFeed": false}),
+            Some(FAKE_TOKEN),
+        )),
         headers: Default::default(),
         queries: vec![query("A", json!({"queryType": "summary"}), START, end)],
     };

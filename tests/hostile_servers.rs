@@ -15,7 +15,9 @@ use serde_json::json;
 use support::fixture::{fixture_server, RANGE_END, T0};
 use support::frames::decode;
 use support::plugin_process::{context_for, query, PluginProcess};
-use support::woodpecker_server::{gen_pipelines, FakeConfig, FakeWoodpecker, Fault, Match, Paging};
+use support::woodpecker_server::{
+    gen_pipelines, FakeConfig, FakePipeline, FakeWoodpecker, Fault, Match, Paging,
+};
 
 fn deploys(repos: &[&str]) -> grafana_plugin_sdk::pluginv2::DataQuery {
     query(
@@ -69,6 +71,8 @@ async fn queries_share_a_failing_refresh_instead_of_queueing_behind_it() {
         .query_data(ctx.clone(), vec![deploys(&["acme/api"])])
         .await;
     notices(&warm["A"]);
+    // Something new, so the user feed sends every query to the refresh.
+    server.push_pipeline(1, FakePipeline::running(10_000, "push", "", RANGE_END - 60));
     for _ in 0..200 {
         server.fail_next(Match::Pipelines, Fault::Status(500), 1);
         server.fail_next(Match::Pipelines, Fault::Delay(Duration::from_secs(30)), 1);
@@ -152,7 +156,11 @@ async fn a_query_answers_by_its_deadline_with_what_is_held() {
     let q = || deploys_before_t0(&all, 31);
     let r = plugin.query_data(ctx.clone(), q()).await;
     assert_eq!(notices(&r["A"]), "null");
-    // Each request now takes 1.5 s: 6 repos one at a time would take 9 s.
+    // Every repo has something new, and each request now takes 1.5 s: 6
+    // repos one at a time would take 9 s.
+    for id in 1..=6 {
+        server.push_pipeline(id, FakePipeline::running(100, "push", "", T0));
+    }
     server.set_latency(Duration::from_millis(1_500));
     let started = Instant::now();
     let r = plugin.query_data(ctx.clone(), q()).await;
@@ -315,8 +323,9 @@ async fn a_list_in_the_wrong_order_is_an_error() {
     assert!(r["A"].error.contains("newest first"), "{}", r["A"].error);
 }
 
-/// Above the cache bound the repos a query needs stay held: warm costs one
-/// request per repo, not a cold fetch, and a notice and a metric say so.
+/// Above the cache bound the repos a query needs stay held: warm costs the
+/// user feed's one request, not a cold fetch, and a notice and a metric say
+/// so.
 #[tokio::test]
 async fn a_working_set_above_the_bound_stays_held() {
     // 50 deployments per repo: 2,000 held against a bound of 1,000.
@@ -335,7 +344,8 @@ async fn a_working_set_above_the_bound_stays_held() {
         server.reset_requests();
         let warm = plugin.query_data(ctx.clone(), q()).await;
         assert!(notices(&warm["A"]).contains("above its bound of 1000"));
-        assert_eq!(server.count(Match::Pipelines), 40, "one refresh per repo");
+        assert_eq!(server.count(Match::Pipelines), 0, "nothing new: no refresh");
+        assert_eq!(server.count(Match::Path("/api/user/feed")), 1);
     }
     let text = plugin.metrics_text(ctx).await;
     let line = text

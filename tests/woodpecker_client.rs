@@ -28,8 +28,17 @@ fn client(server: &FakeWoodpecker) -> WoodpeckerClient {
     WoodpeckerClient::new(client_cfg(server)).unwrap()
 }
 
+/// These tests count the per-repo requests of paging and refreshing; the
+/// user feed, which skips refreshes, has tests of its own (tests/user_feed.rs).
+fn cache_cfg() -> CacheConfig {
+    CacheConfig {
+        use_feed: false,
+        ..CacheConfig::default()
+    }
+}
+
 fn cache(server: &FakeWoodpecker) -> PipelineCache {
-    PipelineCache::new(client(server), CacheConfig::default())
+    PipelineCache::new(client(server), cache_cfg())
 }
 
 fn all_history() -> HistoryNeed<'static> {
@@ -112,7 +121,7 @@ async fn warm_refresh_with_nothing_new_is_one_request_per_repo() {
         client(&s),
         CacheConfig {
             fresh_for: Duration::from_secs(60),
-            ..CacheConfig::default()
+            ..cache_cfg()
         },
     );
     c.histories(&names, &all_history()).await;
@@ -198,7 +207,7 @@ async fn histories_run_concurrently_within_the_limit_and_keep_order() {
     names.push("acme/missing".into());
     let cfg = CacheConfig {
         concurrency: 3,
-        ..CacheConfig::default()
+        ..cache_cfg()
     };
     let c = PipelineCache::new(client(&s), cfg);
     client(&s).version().await.unwrap();
@@ -303,7 +312,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
     let never = |_: &[Pipeline]| false;
     let cfg = CacheConfig {
         max_lookback_secs: 3 * 86_400, // 432 pipelines
-        ..CacheConfig::default()
+        ..cache_cfg()
     };
     let c2 = PipelineCache::new(client(&s), cfg);
     s.reset_requests();
@@ -358,7 +367,7 @@ async fn cache_evicts_least_recently_used_repos() {
     let s = server_with(&[(1, "a/one", 100), (2, "a/two", 100), (3, "a/three", 100)]).await;
     let cfg = CacheConfig {
         max_pipelines: 250,
-        ..CacheConfig::default()
+        ..cache_cfg()
     };
     let c = PipelineCache::new(client(&s), cfg);
     c.history("a/one", &all_history()).await.unwrap();
@@ -407,7 +416,7 @@ async fn sub_path_trailing_slash_repos_and_links() {
         .requests()
         .iter()
         .all(|r| r.authorization.as_deref() == Some(&format!("Bearer {FAKE_TOKEN}")[..])));
-    let cache = PipelineCache::new(c, CacheConfig::default());
+    let cache = PipelineCache::new(c, cache_cfg());
     assert_eq!(cache.repos(Deadline::NONE).await.unwrap().len(), 2);
     assert_eq!(cache.repos(Deadline::NONE).await.unwrap().len(), 2);
     assert_eq!(
@@ -730,7 +739,7 @@ async fn token_never_appears_in_errors_or_logs() {
     ];
     let c = WoodpeckerClient::new(cfg).unwrap();
     texts.push(format!("{c:?}"));
-    let cache = PipelineCache::new(c.clone(), CacheConfig::default());
+    let cache = PipelineCache::new(c.clone(), cache_cfg());
     cache.history("acme/api", &all_history()).await.unwrap();
     let mut errors = Vec::new();
     for fault in [

@@ -29,6 +29,8 @@ pub struct DataSourceConfig {
     pub failure_backoff_secs: u64,
     pub max_cached_pipelines: usize,
     pub max_pipelines_per_repo: usize,
+    /// Learn from the user feed which repos changed (one request for all).
+    pub user_feed: bool,
 }
 
 /// The connection defaults (recovery defaults live with the engine's
@@ -48,6 +50,7 @@ impl Default for DataSourceConfig {
             failure_backoff_secs: c.failure_backoff.as_secs(),
             max_cached_pipelines: c.max_pipelines,
             max_pipelines_per_repo: c.max_rows_per_repo,
+            user_feed: c.use_feed,
         }
     }
 }
@@ -94,6 +97,7 @@ impl DataSourceConfig {
             max_pipelines_per_repo: o
                 .opt_whole("maxPipelinesPerRepo", 100, 100_000_000)?
                 .map_or(fallback.max_pipelines_per_repo, |n| n as usize),
+            user_feed: o.opt_bool("userFeed")?.unwrap_or(fallback.user_feed),
         })
     }
 
@@ -116,6 +120,7 @@ impl DataSourceConfig {
             failure_backoff: Duration::from_secs(self.failure_backoff_secs),
             max_pipelines: self.max_cached_pipelines,
             max_rows_per_repo: self.max_pipelines_per_repo,
+            use_feed: self.user_feed,
         }
     }
 

@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::source::SourceStats;
 
 /// (name, help, type, value) of every metric one source reports.
-fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64); 13] {
+fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64); 14] {
     let c = &s.counters;
     [
         (
@@ -57,6 +57,12 @@ fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64);
             "Queries answered by a fetch another query made",
             "counter",
             c.shared_fetches,
+        ),
+        (
+            "refreshes_skipped_total",
+            "Repo refreshes left out because the user feed showed nothing new",
+            "counter",
+            c.refreshes_skipped,
         ),
         (
             "evictions_total",
@@ -131,7 +137,7 @@ mod tests {
         assert!(text.contains("woodpecker_dora_requests_total{datasource=\"uid:a\"} 3\n"));
         assert!(text.contains("woodpecker_dora_requests_total{datasource=\"uid:b\\\"\"} 5\n"));
         assert!(text.contains("woodpecker_dora_cached_pipelines{datasource=\"uid:a\"} 7\n"));
-        assert_eq!(text.matches("# HELP").count(), 13);
+        assert_eq!(text.matches("# HELP").count(), 14);
         assert_eq!(prometheus(&[]), "");
     }
 }

@@ -30,6 +30,8 @@ pub struct Connection {
     pub max_pipelines: usize,
     /// Server rows read for one repo before paging stops.
     pub max_rows_per_repo: usize,
+    /// Skip refreshes of repos the user feed shows unchanged.
+    pub use_feed: bool,
 }
 
 impl Connection {
@@ -44,6 +46,7 @@ impl Connection {
             failure_backoff: client.failure_backoff,
             max_pipelines: cache.max_pipelines,
             max_rows_per_repo: cache.max_rows_per_repo,
+            use_feed: cache.use_feed,
         }
     }
 }
@@ -68,6 +71,7 @@ impl WoodpeckerSource {
                 concurrency: c.concurrency,
                 max_pipelines: c.max_pipelines,
                 max_rows_per_repo: c.max_rows_per_repo,
+                use_feed: c.use_feed,
                 ..CacheConfig::default()
             },
         );

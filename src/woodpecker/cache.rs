@@ -21,6 +21,15 @@
 //!   evict its own repos and refetch them on every refresh.
 //! * A failed refresh returns the error and leaves the entry as it was (with
 //!   its `fetched_at`), so a later call can fall back or retry.
+//! * One request when nothing changed: before refreshing, the cache reads
+//!   the user feed (`/api/user/feed?latest=true`: every repo the token can
+//!   push to, with its newest pipeline), once for all repos and shared like
+//!   a refresh. A repo whose newest pipeline (number and status) is what it
+//!   was when the repo was last refreshed, and that holds no unfinished
+//!   pipeline to re-check, is not asked again. The feed shows only each
+//!   repo's newest pipeline, so a repo with an older unfinished one, or one
+//!   the feed does not list (pull-only repos), is refreshed as before; so is
+//!   every repo when the feed cannot be read.
 //! * Workflow trees (for deploy steps) are read from the pipeline detail
 //!   endpoint only for the pipelines a query says need one, after a
 //!   successful refresh, and kept in the held pipeline: finished pipelines
@@ -41,7 +50,7 @@ use super::config::CacheConfig;
 use super::counters::{bump, AtomicCounters, Counters};
 use super::deadline::{Deadline, RecentFailure};
 use super::error::Error;
-use super::model::Repo;
+use super::model::{FeedMark, Repo};
 use super::paging::{PassError, Window};
 use crate::domain::{check_repo_name, Event, Pipeline};
 
@@ -141,6 +150,25 @@ struct Entry {
     failure: RecentFailure,
     /// The last failed read of workflow trees, shared like `failure`.
     tree_failure: RecentFailure,
+    /// The repo's newest pipeline in the feed read before the last
+    /// refresh: while the feed still shows it, nothing is new.
+    feed_mark: Option<FeedMark>,
+}
+
+/// One read of the user feed.
+#[derive(Clone)]
+struct FeedRead {
+    /// When the read finished: queries that arrived before share it.
+    at: Instant,
+    /// When it was sent (Unix seconds): a skipped refresh is true as of then.
+    sent_unix: i64,
+    marks: Arc<HashMap<i64, FeedMark>>,
+}
+
+#[derive(Default)]
+struct Feed {
+    read: Option<FeedRead>,
+    failure: RecentFailure,
 }
 
 #[derive(Default)]
@@ -153,8 +181,11 @@ struct Inner {
     client: WoodpeckerClient,
     cfg: CacheConfig,
     slots: Mutex<HashMap<Key, Arc<Slot>>>,
-    repo_ids: Mutex<HashMap<String, Repo>>,
+    /// By lowercase name. One cell per name, so entries of one repo under
+    /// different event filters look it up once between them.
+    repo_ids: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Repo>>>>,
     repo_list: tokio::sync::Mutex<RepoList>,
+    feed: tokio::sync::Mutex<Feed>,
     permits: Semaphore,
     tick: AtomicU64,
     counters: Arc<AtomicCounters>,
@@ -199,6 +230,7 @@ impl PipelineCache {
                 slots: Mutex::new(HashMap::new()),
                 repo_ids: Mutex::new(HashMap::new()),
                 repo_list: tokio::sync::Mutex::new(RepoList::default()),
+                feed: tokio::sync::Mutex::new(Feed::default()),
                 permits,
                 tick: AtomicU64::new(0),
                 counters,
@@ -259,29 +291,73 @@ impl PipelineCache {
         {
             let mut ids = self.inner.repo_ids.lock().unwrap();
             for r in &repos {
-                ids.insert(r.full_name.to_lowercase(), r.clone());
+                let cell = tokio::sync::OnceCell::new_with(Some(r.clone()));
+                ids.insert(r.full_name.to_lowercase(), Arc::new(cell));
             }
         }
         list.fetched = Some((Instant::now(), repos.clone()));
         Ok(repos)
     }
 
-    async fn resolve(&self, name: &str, deadline: Deadline) -> Result<Repo, Error> {
-        if let Some(r) = self.inner.repo_ids.lock().unwrap().get(name) {
-            return Ok(r.clone());
+    /// The user feed as of a query's arrival: one read for all repos,
+    /// shared by the queries that arrive while it runs and reused for
+    /// `fresh_for`. `None` when it is switched off or cannot be read (then
+    /// each repo is refreshed on its own; a failure is not retried within
+    /// the backoff).
+    async fn feed(&self, arrived: Instant, deadline: Deadline) -> Option<FeedRead> {
+        if !self.inner.cfg.use_feed {
+            return None;
         }
-        let repo = self
+        let mut feed = deadline.run(self.inner.feed.lock()).await?;
+        if let Some(read) = &feed.read {
+            if read.at >= arrived || read.at.elapsed() < self.inner.cfg.fresh_for {
+                return Some(read.clone());
+            }
+        }
+        let backoff = self.inner.client.failure_backoff();
+        if feed.failure.shared(arrived, backoff).is_some() {
+            return None;
+        }
+        let sent_unix = now_unix();
+        let result = self
             .inner
             .client
             .with_deadline(deadline)
-            .lookup_repo(name)
-            .await?;
-        self.inner
+            .latest_feed()
+            .await;
+        feed.failure.record(&result);
+        match result {
+            Ok(marks) => {
+                let read = FeedRead {
+                    at: Instant::now(),
+                    sent_unix,
+                    marks: Arc::new(marks),
+                };
+                feed.read = Some(read.clone());
+                Some(read)
+            }
+            Err(e) => {
+                tracing::debug!(error = %e, "user feed not read; refreshing repos one by one");
+                None
+            }
+        }
+    }
+
+    async fn resolve(&self, name: &str, deadline: Deadline) -> Result<Repo, Error> {
+        let cell = self
+            .inner
             .repo_ids
             .lock()
             .unwrap()
-            .insert(name.to_string(), repo.clone());
-        Ok(repo)
+            .entry(name.to_string())
+            .or_default()
+            .clone();
+        let client = self.inner.client.with_deadline(deadline);
+        let lookup = cell.get_or_try_init(|| client.lookup_repo(name));
+        match deadline.run(lookup).await {
+            Some(found) => found.cloned(),
+            None => Err(deadline.exceeded(&format!("the lookup of {name}"))),
+        }
     }
 
     /// The slots of `keys`, created if need be, pinned until the guard is
@@ -338,14 +414,18 @@ impl PipelineCache {
         check_repo_name(repo.trim())?;
         let key = key_for(repo, need.events);
         let pins = self.pin(&[&key]);
-        self.history_of(&key, &pins.0[0], need).await
+        self.history_of(&key, &pins.0[0], need, Instant::now())
+            .await
     }
 
+    /// `asked`: when the query asked for all its repos; a feed read that
+    /// finished after that serves every one of them.
     async fn history_of(
         &self,
         key: &Key,
         slot: &Slot,
         need: &HistoryNeed<'_>,
+        asked: Instant,
     ) -> Result<RepoHistory, Error> {
         let arrived = Instant::now();
         let deadline = need.deadline;
@@ -398,7 +478,8 @@ impl PipelineCache {
                 None => {
                     let r = match deadline.run(self.inner.permits.acquire()).await {
                         Some(_permit) => {
-                            self.fetch(&mut entry, key, need, fresh, &wants_more).await
+                            self.fetch(&mut entry, key, need, asked, fresh, &wants_more)
+                                .await
                         }
                         None => Err(deadline.exceeded(&format!("a turn to read {}", key.0))),
                     };
@@ -545,6 +626,7 @@ impl PipelineCache {
         entry: &mut Entry,
         key: &Key,
         need: &HistoryNeed<'_>,
+        asked: Instant,
         fresh: bool,
         wants_more: &(dyn Fn(&Window) -> bool + Send + Sync),
     ) -> Result<(), Error> {
@@ -574,10 +656,26 @@ impl PipelineCache {
             detail,
         };
         let started_at = now_unix();
+        // Read before the refresh, so the mark kept with the window is never
+        // newer than what the window holds.
+        let feed = match fresh {
+            true => None,
+            false => self.feed(asked, need.deadline).await,
+        };
+        let mark = feed.as_ref().and_then(|f| f.marks.get(&repo.id).copied());
+        let unchanged = mark.is_some()
+            && mark == entry.feed_mark
+            && entry.window.unfinished.is_empty()
+            && !entry.window.is_empty();
+        let mut as_of = started_at;
         let mut changed = false;
         let mut refreshed = fresh;
         let mut outcome = Ok(());
-        if !fresh {
+        if !fresh && unchanged {
+            bump(&self.inner.counters.refreshes_skipped, 1);
+            refreshed = true;
+            as_of = feed.map_or(started_at, |f| f.sent_unix);
+        } else if !fresh {
             if let Some(plan) = entry.window.plan_refresh(
                 started_at,
                 cfg.pending_recheck_secs,
@@ -619,7 +717,8 @@ impl PipelineCache {
         let stuck_only = matches!(outcome, Err(Error::Paging { .. }));
         if !fresh && refreshed && (outcome.is_ok() || stuck_only) {
             entry.refreshed = Some(Instant::now());
-            entry.fetched_at = started_at;
+            entry.fetched_at = entry.fetched_at.max(as_of);
+            entry.feed_mark = mark;
         }
         outcome
     }
@@ -636,6 +735,7 @@ impl PipelineCache {
             })
             .collect();
         let valid: Vec<&Key> = keys.iter().filter_map(|k| k.as_ref().ok()).collect();
+        let asked = Instant::now();
         let pins = self.pin(&valid);
         // Owned keys and slots keep the future `Send` for async-trait
         // callers (borrowed ones trip rustc's higher-ranked lifetime check).
@@ -650,7 +750,7 @@ impl PipelineCache {
             .collect();
         let fetches = jobs.into_iter().map(|(name, job)| async move {
             let h = match job {
-                Ok((key, slot)) => self.history_of(&key, &slot, need).await,
+                Ok((key, slot)) => self.history_of(&key, &slot, need, asked).await,
                 Err(e) => Err(e),
             };
             (name, h)

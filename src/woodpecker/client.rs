@@ -15,7 +15,7 @@ use super::config::{ClientConfig, Token};
 use super::counters::{bump, AtomicCounters, Counters};
 use super::deadline::{Deadline, RecentFailure};
 use super::error::{json_problem, scrub, BodyKind, Error};
-use super::model::{Repo, WirePipeline, WireRepo, WireUser, WireVersion};
+use super::model::{FeedMark, Repo, WireFeedItem, WirePipeline, WireRepo, WireUser, WireVersion};
 use super::retry::{parse_retry_after, Backoff};
 use super::version::ServerVersion;
 use crate::domain::{check_repo_name, Event, Pipeline, Workflow};
@@ -349,6 +349,20 @@ impl WoodpeckerClient {
             .get_json("/api/user/repos", &[], On404::Endpoint)
             .await?;
         Ok(repos.into_iter().map(Repo::from).collect())
+    }
+
+    /// `GET /api/user/feed?latest=true`: each active repo the user can push
+    /// to, with its newest pipeline, by repo id. One request for every repo,
+    /// on every 2.x and 3.x server.
+    pub async fn latest_feed(&self) -> Result<HashMap<i64, FeedMark>, Error> {
+        let rows: Vec<WireFeedItem> = self
+            .get_json(
+                "/api/user/feed",
+                &[("latest", "true".to_string())],
+                On404::Endpoint,
+            )
+            .await?;
+        Ok(rows.iter().map(|r| (r.repo_id, r.mark())).collect())
     }
 
     /// `GET /api/repos/lookup/{owner}/{name}` (case-insensitive on the server,

@@ -131,6 +131,10 @@ pub struct CacheConfig {
     /// Margin subtracted from `created` when a refresh asks a 2.5+ server
     /// for `after=`, to tolerate clock skew between pipeline creations.
     pub after_margin_secs: i64,
+    /// Read `/api/user/feed?latest=true` (one request for every repo the
+    /// token can push to) and skip the refresh of repos whose newest
+    /// pipeline did not change.
+    pub use_feed: bool,
 }
 
 impl Default for CacheConfig {
@@ -144,6 +148,7 @@ impl Default for CacheConfig {
             repos_ttl: Duration::from_secs(60),
             pending_recheck_secs: 7 * 86_400,
             after_margin_secs: 300,
+            use_feed: true,
         }
     }
 }

@@ -22,6 +22,9 @@ pub struct Counters {
     pub cache_misses: u64,
     /// `history` calls that were answered by a fetch another call made.
     pub shared_fetches: u64,
+    /// Refreshes left out because the user feed showed the repo's newest
+    /// pipeline unchanged.
+    pub refreshes_skipped: u64,
     /// Repos evicted to stay under `max_pipelines`.
     pub evictions: u64,
     /// `history` calls answered with the failure of a refresh they waited
@@ -44,6 +47,7 @@ pub(crate) struct AtomicCounters {
     pub cache_hits: AtomicU64,
     pub cache_misses: AtomicU64,
     pub shared_fetches: AtomicU64,
+    pub refreshes_skipped: AtomicU64,
     pub evictions: AtomicU64,
     pub shared_failures: AtomicU64,
     pub over_bound: AtomicU64,
@@ -66,6 +70,7 @@ impl AtomicCounters {
             cache_hits: g(&self.cache_hits),
             cache_misses: g(&self.cache_misses),
             shared_fetches: g(&self.shared_fetches),
+            refreshes_skipped: g(&self.refreshes_skipped),
             evictions: g(&self.evictions),
             shared_failures: g(&self.shared_failures),
             over_bound: g(&self.over_bound),

@@ -20,5 +20,5 @@ pub use counters::Counters;
 pub use deadline::Deadline;
 pub use error::Error;
 pub use export::{parse_pipeline_json, pipeline_json_line};
-pub use model::Repo;
+pub use model::{FeedMark, Repo};
 pub use version::ServerVersion;

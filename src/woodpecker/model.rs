@@ -42,6 +42,35 @@ pub(crate) struct WireVersion {
 #[derive(Deserialize)]
 pub(crate) struct WireUser {}
 
+/// A repo's newest pipeline as the user feed shows it: enough to tell that
+/// something is new (another number) or finished (another status).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FeedMark {
+    /// 0 for a repo without pipelines.
+    pub number: u64,
+    pub status: Status,
+}
+
+/// One row of `GET /api/user/feed?latest=true`. Every version names these
+/// three alike; the rest (times, commit, people) is not read.
+#[derive(Deserialize)]
+pub(crate) struct WireFeedItem {
+    pub repo_id: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub number: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    pub status: String,
+}
+
+impl WireFeedItem {
+    pub(crate) fn mark(&self) -> FeedMark {
+        FeedMark {
+            number: u64::try_from(self.number).unwrap_or(0),
+            status: Status::parse(&self.status),
+        }
+    }
+}
+
 /// One element of `GET /api/repos/{id}/pipelines`.
 #[derive(Deserialize)]
 pub(crate) struct WirePipeline {
@@ -247,6 +276,36 @@ mod tests {
         assert_eq!((ws[0].steps[0].started, ws[0].steps[0].finished), (31, 39));
         let list = serde_json::from_str::<WirePipeline>(r#"{"number":3}"#).unwrap();
         assert!(list.into_domain().unwrap().workflows.is_none());
+    }
+
+    #[test]
+    fn feed_rows_keep_repo_number_and_status_only() {
+        let rows: Vec<WireFeedItem> = serde_json::from_str(
+            r#"[{"repo_id":3,"id":99,"number":41,"event":"push","status":"running","created_at":5,
+                "author":"alice","author_email":"a@x","commit":"pipelines.commit"},{"repo_id":4}]"#,
+        )
+        .unwrap();
+        assert_eq!(
+            rows.iter()
+                .map(|r| (r.repo_id, r.mark()))
+                .collect::<Vec<_>>(),
+            [
+                (
+                    3,
+                    FeedMark {
+                        number: 41,
+                        status: Status::Running
+                    }
+                ),
+                (
+                    4,
+                    FeedMark {
+                        number: 0,
+                        status: Status::Other
+                    }
+                )
+            ]
+        );
     }
 
     #[test]

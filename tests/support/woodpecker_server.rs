@@ -25,7 +25,7 @@
 //! A request without the right `Authorization: Bearer` runs anonymously:
 //! 401 on user and repo routes.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -300,6 +300,9 @@ struct Data {
     sub_path: String,
     latency: Duration,
     repos: Vec<(i64, String)>,
+    /// Repos the token may only pull: absent from the user's repo list and
+    /// feed, found by lookup.
+    pull_only: HashSet<i64>,
     /// Per repo, newest first.
     pipelines: HashMap<i64, Vec<FakePipeline>>,
     faults: VecDeque<(Match, Fault, u32)>,
@@ -369,6 +372,11 @@ impl FakeWoodpecker {
         d.repos.push((id, full_name.into()));
         d.repos.sort_by(|a, b| a.1.cmp(&b.1));
         d.pipelines.entry(id).or_default();
+    }
+
+    /// Makes a repo pull-only for the token (see `Data::pull_only`).
+    pub fn set_pull_only(&self, id: i64) {
+        self.data.lock().unwrap().pull_only.insert(id);
     }
 
     /// Deletes a repo: from now on its routes answer 404.
@@ -572,6 +580,35 @@ fn pipeline_detail_json(p: &FakePipeline, repo_id: i64, v3: bool) -> Value {
         .unwrap()
         .insert("workflows".into(), Value::Array(workflows));
     o
+}
+
+/// `/api/user/feed`: with `latest=true`, one row per repo the user can push
+/// to (sorted by name) holding its newest pipeline, or only `repo_id` when
+/// it has none; without, the 50 newest pipelines of all those repos.
+fn feed_json(d: &Data, query: &[(String, String)], v3: bool) -> Value {
+    let latest = query.iter().any(|(k, v)| k == "latest" && v == "true");
+    let mut rows: Vec<(i64, Value)> = Vec::new();
+    for (id, name) in d.repos.iter().filter(|(id, _)| !d.pull_only.contains(id)) {
+        let list = d.pipelines.get(id).map(Vec::as_slice).unwrap_or_default();
+        let take = if latest { 1 } else { list.len() };
+        if latest && list.is_empty() {
+            rows.push((0, json!({ "repo_id": id })));
+        }
+        for p in list.iter().take(take) {
+            let mut row = pipeline_json(p, *id, v3);
+            let m = row.as_object_mut().unwrap();
+            m.insert("repo_id".into(), json!(id));
+            if version_tuple(&d.version) >= (3, 17) {
+                m.insert("full_name".into(), json!(name));
+            }
+            rows.push((p.created, row));
+        }
+    }
+    if !latest {
+        rows.sort_by_key(|(created, _)| std::cmp::Reverse(*created));
+        rows.truncate(50);
+    }
+    Value::Array(rows.into_iter().map(|(_, r)| r).collect())
 }
 
 fn repo_json(id: i64, full_name: &str, v3: bool) -> Value {
@@ -816,9 +853,16 @@ fn route(
             let list: Vec<Value> = d
                 .repos
                 .iter()
+                .filter(|(id, _)| !d.pull_only.contains(id))
                 .map(|(id, n)| repo_json(*id, n, v3))
                 .collect();
             return json_response(&Value::Array(list));
+        }
+        "/api/user/feed" => {
+            if !authed {
+                return unauthorized();
+            }
+            return json_response(&feed_json(&d, query, v3));
         }
         _ => {}
     }
