@@ -10,7 +10,8 @@ use std::time::Duration;
 use crate::input::options::RecoveryOptions;
 use crate::source::woodpecker::Connection;
 use crate::source::Origin;
-use crate::woodpecker::{Deadline, Token};
+use crate::woodpecker::store::{Namespace, StoreChoice};
+use crate::woodpecker::{Deadline, StoreSlot, Token};
 
 /// `Debug` is safe to log: the token prints as `[redacted]`.
 #[derive(Debug)]
@@ -101,13 +102,22 @@ impl DataSourceConfig {
         })
     }
 
-    /// Where this data source reads pipelines from.
-    pub(crate) fn origin(&self) -> Origin {
+    /// Where this data source reads pipelines from; a server's finished
+    /// pipelines are kept in `store` under this data source's uid, URL and
+    /// token.
+    pub(crate) fn origin(&self, store: &StoreChoice, uid: &str) -> Origin {
         if self.demo {
-            Origin::Demo
-        } else {
-            Origin::Server(self.connection())
+            return Origin::Demo;
         }
+        let token = self.token.as_ref().map(Token::expose);
+        Origin::Server(Connection {
+            store: store.store.clone().map(|store| StoreSlot {
+                store,
+                namespace: Namespace::of(uid, &self.url, token),
+            }),
+            memory_only: store.memory_only.clone(),
+            ..self.connection()
+        })
     }
 
     /// How to reach the server these settings name.
@@ -121,6 +131,8 @@ impl DataSourceConfig {
             max_pipelines: self.max_cached_pipelines,
             max_rows_per_repo: self.max_pipelines_per_repo,
             use_feed: self.user_feed,
+            store: None,
+            memory_only: None,
         }
     }
 

@@ -18,6 +18,7 @@ use grafana_plugin_sdk::pluginv2::{DataSourceInstanceSettings, PluginContext};
 
 use super::datasource::DataSourceConfig;
 use crate::source::PipelineSource;
+use crate::woodpecker::store::StoreChoice;
 
 pub struct Instance {
     pub config: DataSourceConfig,
@@ -36,6 +37,8 @@ pub(crate) const IDLE_ENV: &str = "GF_PLUGIN_INSTANCE_IDLE_SECONDS";
 pub struct Instances {
     live: Mutex<HashMap<String, Live>>,
     idle: Duration,
+    /// The process's one pipeline store, shared by its data sources.
+    store: StoreChoice,
 }
 
 struct Live {
@@ -51,15 +54,22 @@ impl Default for Instances {
 }
 
 impl Instances {
+    /// Instances without an on-disk store.
     pub(crate) fn with_idle(idle: Duration) -> Self {
+        Instances::with(idle, StoreChoice::default())
+    }
+
+    fn with(idle: Duration, store: StoreChoice) -> Self {
         Instances {
             live: Mutex::default(),
             idle,
+            store,
         }
     }
 
     /// Instances released after the idle time `IDLE_ENV` names (seconds),
     /// else [`DEFAULT_IDLE`]; an unreadable value is logged and ignored.
+    /// Their pipelines are kept in the store the environment names.
     pub fn from_env() -> Self {
         let idle = match std::env::var(IDLE_ENV) {
             Err(_) => DEFAULT_IDLE,
@@ -68,7 +78,7 @@ impl Instances {
                 DEFAULT_IDLE
             }),
         };
-        Instances::with_idle(idle)
+        Instances::with(idle, crate::woodpecker::store::open_from_env())
     }
 
     /// The instance for a request, or a message saying why there is none.
@@ -125,8 +135,9 @@ impl Instances {
     fn build(&self, settings: &DataSourceInstanceSettings) -> Result<Instance, String> {
         let config =
             DataSourceConfig::parse(settings).map_err(|e| format!("data source settings: {e}"))?;
-        let source = crate::source::open(config.origin(), chrono::Utc::now().timestamp())
-            .map_err(|e| e.message)?;
+        let origin = config.origin(&self.store, &settings.uid);
+        let source =
+            crate::source::open(origin, chrono::Utc::now().timestamp()).map_err(|e| e.message)?;
         Ok(Instance { config, source })
     }
 

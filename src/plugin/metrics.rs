@@ -7,7 +7,7 @@ use std::fmt::Write;
 use crate::source::SourceStats;
 
 /// (name, help, type, value) of every metric one source reports.
-fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64); 14] {
+fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64); 15] {
     let c = &s.counters;
     [
         (
@@ -63,6 +63,12 @@ fn metrics(s: &SourceStats) -> [(&'static str, &'static str, &'static str, u64);
             "Repo refreshes left out because the user feed showed nothing new",
             "counter",
             c.refreshes_skipped,
+        ),
+        (
+            "restored_total",
+            "Repo histories filled from the on-disk store",
+            "counter",
+            c.restored,
         ),
         (
             "evictions_total",
@@ -137,7 +143,7 @@ mod tests {
         assert!(text.contains("woodpecker_dora_requests_total{datasource=\"uid:a\"} 3\n"));
         assert!(text.contains("woodpecker_dora_requests_total{datasource=\"uid:b\\\"\"} 5\n"));
         assert!(text.contains("woodpecker_dora_cached_pipelines{datasource=\"uid:a\"} 7\n"));
-        assert_eq!(text.matches("# HELP").count(), 14);
+        assert_eq!(text.matches("# HELP").count(), 15);
         assert_eq!(prometheus(&[]), "");
     }
 }

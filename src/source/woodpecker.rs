@@ -10,11 +10,13 @@ use super::{
     SourceErrorKind, SourceStats,
 };
 use crate::woodpecker::{
-    CacheConfig, ClientConfig, Error, HistoryNeed, PipelineCache, Token, WoodpeckerClient,
+    CacheConfig, ClientConfig, Error, HistoryNeed, PipelineCache, StoreSlot, Token,
+    WoodpeckerClient,
 };
 
 pub struct WoodpeckerSource {
     cache: PipelineCache,
+    memory_only: Option<String>,
 }
 
 /// How to reach one Woodpecker server, and how much of it to hold.
@@ -32,6 +34,10 @@ pub struct Connection {
     pub max_rows_per_repo: usize,
     /// Skip refreshes of repos the user feed shows unchanged.
     pub use_feed: bool,
+    /// Where finished pipelines outlive the process.
+    pub store: Option<StoreSlot>,
+    /// Why there is no store, when the plugin wanted one (a health warning).
+    pub memory_only: Option<String>,
 }
 
 impl Connection {
@@ -47,6 +53,8 @@ impl Connection {
             max_pipelines: cache.max_pipelines,
             max_rows_per_repo: cache.max_rows_per_repo,
             use_feed: cache.use_feed,
+            store: None,
+            memory_only: None,
         }
     }
 }
@@ -72,10 +80,14 @@ impl WoodpeckerSource {
                 max_pipelines: c.max_pipelines,
                 max_rows_per_repo: c.max_rows_per_repo,
                 use_feed: c.use_feed,
+                store: c.store,
                 ..CacheConfig::default()
             },
         );
-        Ok(WoodpeckerSource { cache })
+        Ok(WoodpeckerSource {
+            cache,
+            memory_only: c.memory_only,
+        })
     }
 
     pub fn cache(&self) -> &PipelineCache {
@@ -130,6 +142,11 @@ impl PipelineSource for WoodpeckerSource {
             warnings.push(format!(
                 "Woodpecker {} cannot filter pipelines on the server, so the first load reads every pipeline; upgrading to 3.x makes it faster.",
                 version.raw
+            ));
+        }
+        if let Some(why) = &self.memory_only {
+            warnings.push(format!(
+                "pipelines are kept in memory only and read again after a restart: {why}."
             ));
         }
         if repos.is_empty() {

@@ -30,6 +30,10 @@
 //!   repo's newest pipeline, so a repo with an older unfinished one, or one
 //!   the feed does not list (pull-only repos), is refreshed as before; so is
 //!   every repo when the feed cannot be read.
+//! * Persistent: with a store (`CacheConfig::store`), an entry is first
+//!   filled from what the store holds, and what a query reads is queued to
+//!   it and committed before the query is answered. After a restart the
+//!   first query costs a warm refresh, not a cold fetch.
 //! * Workflow trees (for deploy steps) are read from the pipeline detail
 //!   endpoint only for the pipelines a query says need one, after a
 //!   successful refresh, and kept in the held pipeline: finished pipelines
@@ -51,7 +55,9 @@ use super::counters::{bump, AtomicCounters, Counters};
 use super::deadline::{Deadline, RecentFailure};
 use super::error::Error;
 use super::model::{FeedMark, Repo};
-use super::paging::{PassError, Window};
+use super::paging::{PassError, RowMark, Window};
+use super::store::codec::StoredMeta;
+use super::store::Loaded;
 use crate::domain::{check_repo_name, Event, Pipeline};
 
 /// What one query needs from a repo's history.
@@ -153,6 +159,35 @@ struct Entry {
     /// The repo's newest pipeline in the feed read before the last
     /// refresh: while the feed still shows it, nothing is new.
     feed_mark: Option<FeedMark>,
+    /// The store has been asked for this entry.
+    restored: bool,
+    /// What the store holds of the window.
+    stored: Option<StoredRange>,
+}
+
+/// The rows a store holds of a window: every pipeline from `floor` to
+/// `top`, as of when `unfinished` were still unfinished.
+#[derive(Clone)]
+struct StoredRange {
+    top: u64,
+    floor: u64,
+    unfinished: Vec<u64>,
+}
+
+impl StoredRange {
+    fn of(w: &Window) -> Option<StoredRange> {
+        Some(StoredRange {
+            top: w.top?.number,
+            floor: w.floor?.number,
+            unfinished: w.unfinished.keys().copied().collect(),
+        })
+    }
+}
+
+/// The store's name for an entry's window.
+fn store_window(key: &Key) -> String {
+    let events: Vec<&str> = key.1.iter().map(|e| e.as_str()).collect();
+    format!("{}\0{}", key.0, events.join(","))
 }
 
 /// One read of the user feed.
@@ -441,6 +476,9 @@ impl PipelineCache {
                 None => Err(e),
             };
         };
+        if !entry.restored {
+            self.restore(&mut entry, key).await;
+        }
         let cfg = &self.inner.cfg;
         let floor_limit = need.since.saturating_sub(cfg.max_lookback_secs);
         let wants_more = |w: &Window| match w.floor {
@@ -506,9 +544,15 @@ impl PipelineCache {
                 stale = Some(e);
             }
         }
+        let mut trees = Vec::new();
         let tree_error = self
-            .fetch_trees(&mut entry, need, arrived, stale.as_ref())
+            .fetch_trees(&mut entry, need, arrived, stale.as_ref(), &mut trees)
             .await;
+        if (needs_network || !trees.is_empty()) && self.persist(&mut entry, key, &trees) {
+            if let Some(store) = &cfg.store {
+                deadline.run(store.store.flushed()).await;
+            }
+        }
         self.evict();
 
         let Entry {
@@ -556,6 +600,7 @@ impl PipelineCache {
         need: &HistoryNeed<'_>,
         arrived: Instant,
         refresh_failure: Option<&Error>,
+        fetched: &mut Vec<u64>,
     ) -> Option<Error> {
         let needs_tree = need.needs_tree?;
         let wanted: Vec<(usize, u64)> = entry
@@ -606,6 +651,7 @@ impl PipelineCache {
             match tree {
                 Ok(t) => {
                     entry.window.pipelines[i].workflows = Some(t);
+                    fetched.push(entry.window.pipelines[i].number);
                     entry.snapshot = None;
                 }
                 Err(e) => {
@@ -619,6 +665,95 @@ impl PipelineCache {
             bump(&self.inner.counters.deadlines_hit, 1);
         }
         outcome.err()
+    }
+
+    /// Fills an entry from the store, once per slot.
+    async fn restore(&self, entry: &mut Entry, key: &Key) {
+        entry.restored = true;
+        let Some(slot) = self.inner.cfg.store.clone() else {
+            return;
+        };
+        let window = store_window(key);
+        let loaded = tokio::task::spawn_blocking(move || slot.store.load(slot.namespace, &window))
+            .await
+            .ok()
+            .flatten();
+        let Some(Loaded { meta, pipelines }) = loaded else {
+            return;
+        };
+        let mark = |(number, created)| RowMark { number, created };
+        entry.repo = Some(Repo {
+            id: meta.repo_id,
+            full_name: meta.full_name,
+        });
+        entry.window = Window {
+            pipelines,
+            unfinished: meta.unfinished.into_iter().collect(),
+            top: meta.top.map(mark),
+            floor: meta.floor.map(mark),
+            rows: meta.rows as usize,
+            complete: meta.complete,
+            truncated: meta.truncated,
+        };
+        entry.fetched_at = meta.fetched_at;
+        entry.feed_mark = meta
+            .feed_mark
+            .map(|(number, status)| FeedMark { number, status });
+        entry.stored = StoredRange::of(&entry.window);
+        bump(&self.inner.counters.restored, 1);
+    }
+
+    /// Queues to the store what changed in the window since it was last
+    /// stored: rows above its top or below its floor, rows unfinished then,
+    /// and the rows whose tree was just read. Returns whether it did.
+    fn persist(&self, entry: &mut Entry, key: &Key, trees: &[u64]) -> bool {
+        let (Some(slot), Some(repo)) = (&self.inner.cfg.store, &entry.repo) else {
+            return false;
+        };
+        let w = &entry.window;
+        if w.is_empty() {
+            return false;
+        }
+        let rows: Vec<&Pipeline> = match &entry.stored {
+            None => w.pipelines.iter().collect(),
+            Some(held) => {
+                // Newest first: the new rows are a head and a tail.
+                let mut rows: Vec<&Pipeline> = w
+                    .pipelines
+                    .iter()
+                    .take_while(|p| p.number > held.top)
+                    .collect();
+                rows.extend(
+                    w.pipelines
+                        .iter()
+                        .rev()
+                        .take_while(|p| p.number < held.floor),
+                );
+                let find = |n: &u64| {
+                    let i = w.pipelines.binary_search_by(|p| n.cmp(&p.number)).ok()?;
+                    Some(&w.pipelines[i])
+                };
+                rows.extend(held.unfinished.iter().chain(trees).filter_map(find));
+                rows
+            }
+        };
+        let meta = StoredMeta {
+            repo_id: repo.id,
+            full_name: repo.full_name.clone(),
+            top: w.top.map(|m| (m.number, m.created)),
+            floor: w.floor.map(|m| (m.number, m.created)),
+            rows: w.rows as u64,
+            complete: w.complete,
+            truncated: w.truncated,
+            fetched_at: entry.fetched_at,
+            feed_mark: entry.feed_mark.map(|m| (m.number, m.status)),
+            unfinished: w.unfinished.iter().map(|(n, c)| (*n, *c)).collect(),
+            ..StoredMeta::default()
+        };
+        slot.store
+            .save(slot.namespace, &store_window(key), meta, &rows);
+        entry.stored = StoredRange::of(w);
+        true
     }
 
     async fn fetch(

@@ -1,7 +1,10 @@
 //! Settings for the client and the cache, and the token wrapper.
 
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::store::{DiskStore, Namespace};
 
 /// A Woodpecker personal access token. `Debug` and `Display` print
 /// `[redacted]`; the only way to read it is [`Token::expose`], which the
@@ -135,6 +138,16 @@ pub struct CacheConfig {
     /// token can push to) and skip the refresh of repos whose newest
     /// pipeline did not change.
     pub use_feed: bool,
+    /// Where finished pipelines are kept across restarts; `None`: memory
+    /// only.
+    pub store: Option<StoreSlot>,
+}
+
+/// A data source's part of the on-disk store.
+#[derive(Clone, Debug)]
+pub struct StoreSlot {
+    pub store: Arc<DiskStore>,
+    pub namespace: Namespace,
 }
 
 impl Default for CacheConfig {
@@ -149,6 +162,7 @@ impl Default for CacheConfig {
             pending_recheck_secs: 7 * 86_400,
             after_margin_secs: 300,
             use_feed: true,
+            store: None,
         }
     }
 }

@@ -25,6 +25,8 @@ pub struct Counters {
     /// Refreshes left out because the user feed showed the repo's newest
     /// pipeline unchanged.
     pub refreshes_skipped: u64,
+    /// Repo histories filled from the on-disk store.
+    pub restored: u64,
     /// Repos evicted to stay under `max_pipelines`.
     pub evictions: u64,
     /// `history` calls answered with the failure of a refresh they waited
@@ -48,6 +50,7 @@ pub(crate) struct AtomicCounters {
     pub cache_misses: AtomicU64,
     pub shared_fetches: AtomicU64,
     pub refreshes_skipped: AtomicU64,
+    pub restored: AtomicU64,
     pub evictions: AtomicU64,
     pub shared_failures: AtomicU64,
     pub over_bound: AtomicU64,
@@ -71,6 +74,7 @@ impl AtomicCounters {
             cache_misses: g(&self.cache_misses),
             shared_fetches: g(&self.shared_fetches),
             refreshes_skipped: g(&self.refreshes_skipped),
+            restored: g(&self.restored),
             evictions: g(&self.evictions),
             shared_failures: g(&self.shared_failures),
             over_bound: g(&self.over_bound),

@@ -11,11 +11,12 @@ mod export;
 mod model;
 mod paging;
 mod retry;
+pub mod store;
 mod version;
 
 pub use cache::{Histories, HistoryNeed, PipelineCache, RepoHistory};
 pub use client::{PageQuery, PipelinePage, WoodpeckerClient, PER_PAGE};
-pub use config::{CacheConfig, ClientConfig, Token};
+pub use config::{CacheConfig, ClientConfig, StoreSlot, Token};
 pub use counters::Counters;
 pub use deadline::Deadline;
 pub use error::Error;

@@ -72,7 +72,7 @@ fn dashboard(d: usize, calls: usize, repos: i64, end: i64) -> Vec<Vec<DataQuery>
         .map(|r| repo_name(r + 1))
         .collect();
     let scope: Value = if d % 5 == 4 { json!([]) } else { json!(group) };
-    let events = if d % 2 == 0 {
+    let events = if d.is_multiple_of(2) {
         json!(["deployment"])
     } else {
         json!(["deployment", "push"])

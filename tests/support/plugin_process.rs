@@ -2,7 +2,9 @@
 //! with the SDK's generated `pluginv2` clients.
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::process::Stdio;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -20,7 +22,37 @@ pub struct PluginProcess {
     _child: Child,
     channel: Channel,
     stderr: Arc<Mutex<Vec<String>>>,
+    /// The pipeline store this process was given, removed on drop unless a
+    /// test named its own.
+    own_store: Option<TempDir>,
 }
+
+/// A directory under the system's temp dir, removed on drop.
+pub struct TempDir(pub PathBuf);
+
+impl TempDir {
+    pub fn new(label: &str) -> TempDir {
+        static NEXT: AtomicUsize = AtomicUsize::new(0);
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("wdora-{label}-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        TempDir(dir)
+    }
+
+    pub fn path(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// The plugin setting naming the store's directory.
+pub const STORE_PATH: &str = "GF_PLUGIN_STORE_PATH";
 
 impl PluginProcess {
     /// Spawns the binary with go-plugin's environment and waits for the
@@ -41,6 +73,12 @@ impl PluginProcess {
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);
+        // Each process gets a store of its own unless the test shares one.
+        let own_store =
+            (!extra.iter().any(|(k, _)| *k == STORE_PATH)).then(|| TempDir::new("store"));
+        if let Some(dir) = &own_store {
+            cmd.env(STORE_PATH, dir.path());
+        }
         for (k, v) in extra {
             cmd.env(k, v);
         }
@@ -75,6 +113,7 @@ impl PluginProcess {
             _child: child,
             channel,
             stderr,
+            own_store,
         }
     }
 
@@ -189,6 +228,11 @@ impl PluginProcess {
     /// Everything the plugin wrote to stderr so far (hclog JSON lines).
     pub fn logs(&self) -> Vec<String> {
         self.stderr.lock().unwrap().clone()
+    }
+
+    /// `kill -9`, and waits until the process is gone.
+    pub async fn kill9(mut self) {
+        self._child.kill().await.expect("SIGKILL the plugin");
     }
 
     pub fn pid(&self) -> u32 {
