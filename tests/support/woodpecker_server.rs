@@ -932,12 +932,14 @@ fn route(
                     .collect();
                 return json_response(&Value::Array(rows));
             }
-            let mut list = d.pipelines.get(&id).cloned().unwrap_or_default();
-            if d.paging == Paging::OldestFirst {
-                list.reverse();
-            }
-            let rows: Vec<Value> = list
-                .iter()
+            // By reference: the lock is held, and concurrent requests of a
+            // big repo would queue behind a copy of its whole list.
+            let list = d.pipelines.get(&id).map_or(&[][..], Vec::as_slice);
+            let ordered: Box<dyn Iterator<Item = &FakePipeline>> = match d.paging {
+                Paging::OldestFirst => Box::new(list.iter().rev()),
+                _ => Box::new(list.iter()),
+            };
+            let rows: Vec<Value> = ordered
                 .filter(|p| before.is_none_or(|b| p.created < b))
                 .filter(|p| after.is_none_or(|a| p.created > a))
                 .filter(|p| events.as_ref().is_none_or(|e| e.contains(&p.event)))
