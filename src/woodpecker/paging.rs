@@ -31,8 +31,8 @@
 //! Pages sent together may be served in any order, and a pipeline created
 //! between two of them served out of order shifts the later page down past
 //! rows nobody read. So a page read alongside the one before it is applied
-//! at once only when it touches it (its first row is at or just below the
-//! floor by number, which leaves no room for a row between). Otherwise it
+//! at once only when it touches it (its first row's number is at least the
+//! floor's minus one, which leaves no room for a row between). Otherwise it
 //! is held for the next round, which also reads page 1: if the newest
 //! pipeline is still the one seen before the held page's round was sent,
 //! nothing arrived while it was read, and it is applied; if not, it is read
