@@ -1,8 +1,11 @@
 //! Cold and warm fetch of 100 repos × 500 pipelines from the in-process fake
 //! Woodpecker with 20 ms injected latency per request, next to a sequential
-//! one-page-at-a-time baseline. Run: `cargo bench --bench woodpecker_fetch`.
-//! `WP_BENCH_REPOS` / `WP_BENCH_PIPELINES` / `WP_BENCH_LATENCY_MS` override the
-//! shape.
+//! one-page-at-a-time baseline; and a cold read of one repo of 10,000
+//! pipelines with read-ahead against one page at a time (`read_ahead: 1`).
+//! Run: `cargo bench --bench woodpecker_fetch [-- repos|read-ahead]`.
+//! `WP_BENCH_REPOS` / `WP_BENCH_PIPELINES` / `WP_BENCH_LATENCY_MS` /
+//! `WP_BENCH_BIG_REPO` override the shape. `cargo test --benches` runs the
+//! read-ahead group once at a small size, as a smoke test.
 
 #[allow(dead_code)]
 #[path = "../tests/support/woodpecker_server.rs"]
@@ -10,6 +13,7 @@ mod woodpecker_server;
 
 use std::time::{Duration, Instant};
 
+use woodpecker_dora::domain::Event;
 use woodpecker_dora::woodpecker::*;
 use woodpecker_server::*;
 
@@ -29,14 +33,34 @@ fn client(server: &FakeWoodpecker) -> WoodpeckerClient {
 }
 
 struct Row {
-    name: &'static str,
+    name: String,
     requests: usize,
     pages: u64,
+    in_flight: usize,
     wall: Duration,
     pipelines: usize,
 }
 
-async fn run() {
+/// A markdown table of `rows`, timed against the first.
+fn print_table(rows: &[Row]) {
+    println!("| run | requests | pages | most in flight | pipelines | wall time | vs first row |");
+    println!("|---|---:|---:|---:|---:|---:|---:|");
+    let base = rows[0].wall.as_secs_f64();
+    for r in rows {
+        println!(
+            "| {} | {} | {} | {} | {} | {:.2} s | {:.1}× |",
+            r.name,
+            r.requests,
+            r.pages,
+            r.in_flight,
+            r.pipelines,
+            r.wall.as_secs_f64(),
+            base / r.wall.as_secs_f64()
+        );
+    }
+}
+
+async fn many_repos() {
     let repos = env("WP_BENCH_REPOS", 100);
     let per_repo = env("WP_BENCH_PIPELINES", 500);
     let latency = Duration::from_millis(env("WP_BENCH_LATENCY_MS", 20));
@@ -75,9 +99,10 @@ async fn run() {
         }
     }
     rows.push(Row {
-        name: "sequential baseline (1 request at a time)",
+        name: "sequential baseline (1 request at a time)".into(),
         requests: server.request_count(),
         pages: c.counters().pages,
+        in_flight: server.max_in_flight(),
         wall: t.elapsed(),
         pipelines: total,
     });
@@ -100,9 +125,10 @@ async fn run() {
             .map(|(_, r)| r.as_ref().unwrap().pipelines.len())
             .sum();
         rows.push(Row {
-            name,
+            name: name.into(),
             requests: server.request_count(),
             pages: cache.counters().pages - before.pages,
+            in_flight: server.max_in_flight(),
             wall,
             pipelines,
         });
@@ -112,20 +138,8 @@ async fn run() {
         "\nwoodpecker_fetch: {repos} repos × {per_repo} pipelines, {} ms latency per request\n",
         latency.as_millis()
     );
-    println!("| run | requests | pages | pipelines | wall time | vs baseline |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    print_table(&rows);
     let base = rows[0].wall.as_secs_f64();
-    for r in &rows {
-        println!(
-            "| {} | {} | {} | {} | {:.2} s | {:.1}× |",
-            r.name,
-            r.requests,
-            r.pages,
-            r.pipelines,
-            r.wall.as_secs_f64(),
-            base / r.wall.as_secs_f64()
-        );
-    }
     let cold = &rows[1];
     let warm = &rows[2];
     println!(
@@ -135,16 +149,86 @@ async fn run() {
     );
 }
 
-fn main() {
-    // `cargo test --benches` runs this binary with `--bench` absent: skip.
-    if !std::env::args().any(|a| a == "--bench") {
-        println!("woodpecker_fetch: run with `cargo bench --bench woodpecker_fetch`");
-        return;
+/// One repo of `pipelines` read cold, for `events`, by a fresh cache reading
+/// one page at a time and by one reading ahead (default config). Checks that
+/// both read the same pipelines.
+async fn big_repo(pipelines: u64, latency: Duration, events: &[Event]) -> Vec<Row> {
+    let server = FakeWoodpecker::start(FakeConfig::default().latency(latency)).await;
+    server.add_repo(1, "acme/big");
+    server.set_pipelines(1, gen_pipelines(pipelines, 1_700_000_000));
+    let need = HistoryNeed::since(0, events);
+    let mut rows = Vec::new();
+    let mut read = Vec::new();
+    for (name, read_ahead) in [
+        ("one page at a time (read_ahead 1)", 1),
+        (
+            "read-ahead (default, 6 pages)",
+            CacheConfig::default().read_ahead,
+        ),
+    ] {
+        let cfg = CacheConfig {
+            read_ahead,
+            ..CacheConfig::default()
+        };
+        let cache = PipelineCache::new(client(&server), cfg);
+        server.reset_requests();
+        let t = Instant::now();
+        let h = cache.history("acme/big", &need).await.unwrap();
+        rows.push(Row {
+            name: format!("{name}, events {events:?}"),
+            requests: server.request_count(),
+            pages: cache.counters().pages,
+            in_flight: server.max_in_flight(),
+            wall: t.elapsed(),
+            pipelines: h.pipelines.len(),
+        });
+        read.push(h.pipelines);
     }
-    tokio::runtime::Builder::new_multi_thread()
+    assert_eq!(
+        read[0], read[1],
+        "read-ahead reads what one page at a time reads"
+    );
+    assert!(rows[1].in_flight > 1, "read ahead");
+    rows
+}
+
+async fn read_ahead(pipelines: u64, latency: Duration) {
+    println!(
+        "\nwoodpecker_fetch read-ahead: one repo × {pipelines} pipelines, {} ms latency per request\n",
+        latency.as_millis()
+    );
+    for events in [&[][..], &[Event::Deployment, Event::Push][..]] {
+        let rows = big_repo(pipelines, latency, events).await;
+        print_table(&rows);
+        println!(
+            "\nread-ahead {:.1}× faster (target ≥ 4×), {} requests instead of {}\n",
+            rows[0].wall.as_secs_f64() / rows[1].wall.as_secs_f64(),
+            rows[1].requests,
+            rows[0].requests
+        );
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
         .build()
-        .unwrap()
-        .block_on(run());
+        .unwrap();
+    // `cargo test --benches` runs this binary without `--bench`: a smoke run.
+    if !args.iter().any(|a| a == "--bench") {
+        runtime.block_on(read_ahead(600, Duration::from_millis(1)));
+        return;
+    }
+    let filters: Vec<&String> = args.iter().filter(|a| !a.starts_with("--")).collect();
+    let chosen =
+        |group: &str| filters.is_empty() || filters.iter().any(|f| group.contains(f.as_str()));
+    if chosen("repos") {
+        runtime.block_on(many_repos());
+    }
+    if chosen("read-ahead") {
+        let latency = Duration::from_millis(env("WP_BENCH_LATENCY_MS", 20));
+        runtime.block_on(read_ahead(env("WP_BENCH_BIG_REPO", 10_000), latency));
+    }
 }

@@ -279,11 +279,10 @@ async fn v3_server_filters_events_server_side() {
         .await
         .unwrap();
     assert_eq!(h.pipelines.len(), 250);
-    assert_eq!(
-        s.count(Match::Pipelines),
-        6,
-        "250 deployments = 6 pages, not 20"
-    );
+    // 250 deployments = 6 pages, not 20. Filtered pages never touch by
+    // number, so reading ahead adds page-1 checks, and pages past the end.
+    let requests = s.count(Match::Pipelines);
+    assert!((6..=10).contains(&requests), "{requests} requests");
     assert!(s
         .requests()
         .iter()
@@ -305,7 +304,8 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
         .unwrap();
     assert!(!h.capped && !h.complete);
     assert!(h.pipelines.iter().any(|p| p.created < since));
-    assert_eq!(s.count(Match::Pipelines), 3);
+    // 3 pages reach `since`; rounds of 1, 1 and 2 pages read one more.
+    assert_eq!(s.count(Match::Pipelines), 4);
 
     // `covered` wants a success deploy before `since`, but only failures
     // are good enough for this test: it never is covered → capped.
@@ -327,7 +327,8 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
     assert!(h.capped);
     let oldest = h.pipelines.last().unwrap().created;
     assert!(oldest < since - 3 * 86_400 && oldest > since - 3 * 86_400 - 50 * 600);
-    assert_eq!(s.count(Match::Pipelines), 11); // (100 + 432) / 50 → 11 pages
+    // (100 + 432) / 50 → 11 pages, read in rounds of 1, 1, 2, 4 and 6.
+    assert_eq!(s.count(Match::Pipelines), 14);
 
     // A `covered` that is satisfied once a failure deploy before since is seen.
     let c3 = cache(&s);
@@ -353,8 +354,9 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
         .unwrap();
     assert!(h2.pipelines.len() > h.pipelines.len());
     // One refresh, then pages 3..=8: page 3 holds the current floor row and is
-    // re-read on purpose (the overlap proves no row was skipped).
-    assert_eq!(s.count(Match::Pipelines), 1 + 6);
+    // re-read on purpose (the overlap proves no row was skipped). In rounds of
+    // 1, 1, 1, 2 and 4 pages, the last reads up to page 11.
+    assert_eq!(s.count(Match::Pipelines), 1 + 9);
     let mut n: Vec<u64> = h2.pipelines.iter().map(|p| p.number).collect();
     n.dedup();
     assert_eq!(n.len(), h2.pipelines.len());
@@ -803,4 +805,91 @@ async fn https_to_a_plain_http_server_is_a_tls_error() {
     let e = c.version().await.unwrap_err();
     assert!(matches!(e, Error::Tls { .. }), "{e:?}");
     assert!(e.to_string().contains("TLS handshake"), "{e}");
+}
+
+/// A cache that reads one page at a time, as before read-ahead.
+fn one_page_at_a_time(s: &FakeWoodpecker) -> PipelineCache {
+    let cfg = CacheConfig {
+        read_ahead: 1,
+        ..CacheConfig::default()
+    };
+    PipelineCache::new(client(s), cfg)
+}
+
+fn within(concurrency: usize, s: &FakeWoodpecker) -> PipelineCache {
+    let cfg = CacheConfig {
+        concurrency,
+        ..CacheConfig::default()
+    };
+    PipelineCache::new(client(s), cfg)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_cold_read_of_one_big_repo_reads_ahead_within_the_limit() {
+    for version in ["3.17.0", "2.8.3"] {
+        let cfg = FakeConfig::default().version(version);
+        let s = FakeWoodpecker::start(cfg.latency(Duration::from_millis(20))).await;
+        s.add_repo(1, "acme/big");
+        s.set_pipelines(1, gen_pipelines(2_000, T0));
+        // Unfiltered pages touch by number; on 3.x filtered ones do not.
+        for events in [&[][..], &[Event::Deployment, Event::Push][..]] {
+            let need = HistoryNeed::since(0, events);
+            s.reset_requests();
+            let sequential = one_page_at_a_time(&s).history("acme/big", &need).await;
+            assert_eq!(s.max_in_flight(), 1);
+            s.reset_requests();
+            let ahead = within(4, &s).history("acme/big", &need).await.unwrap();
+            let most = s.max_in_flight();
+            assert!((2..=4).contains(&most), "{version} {events:?}: {most}");
+            assert!(ahead.complete);
+            assert_eq!(ahead.pipelines, sequential.unwrap().pipelines);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn read_ahead_and_other_repos_share_the_concurrency_limit() {
+    let s = FakeWoodpecker::start(FakeConfig::default().latency(Duration::from_millis(20))).await;
+    let mut names = Vec::new();
+    for (id, n) in [(1, 3_000), (2, 200), (3, 120), (4, 60), (5, 400)] {
+        let name = format!("acme/r{id}");
+        s.add_repo(id, &name);
+        s.set_pipelines(id, gen_pipelines(n, T0));
+        names.push(name);
+    }
+    let c = within(3, &s);
+    s.reset_requests();
+    let out = c.histories(&names, &all_history()).await.repos;
+    let sizes: Vec<usize> = out
+        .iter()
+        .map(|(_, h)| h.as_ref().unwrap().pipelines.len())
+        .collect();
+    assert_eq!(sizes, [3_000, 200, 120, 60, 400]);
+    assert_eq!(s.max_in_flight(), 3, "the limit, used but never passed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repo_growing_during_a_read_ahead_skips_nothing() {
+    let s = FakeWoodpecker::start(FakeConfig::default().latency(Duration::from_millis(5))).await;
+    s.add_repo(1, "acme/busy");
+    s.set_pipelines(1, gen_pipelines(2_000, T0));
+    s.grow_while_listed(1); // every list request adds a push on top
+    let push = |n: u64| n > 2_000 || n % 2 == 1;
+    for events in [&[][..], &[Event::Push][..]] {
+        let wanted = |n: &u64| events.is_empty() || push(*n);
+        let c = cache(&s);
+        let need = HistoryNeed::since(0, events);
+        for read in ["cold", "refreshed"] {
+            s.reset_requests();
+            let h = c.history("acme/busy", &need).await.unwrap();
+            let got: Vec<u64> = h.pipelines.iter().map(|p| p.number).collect();
+            let reference: Vec<u64> = (1..=got[0]).rev().filter(wanted).collect();
+            let skipped: Vec<&u64> = reference.iter().filter(|n| !got.contains(n)).collect();
+            assert!(skipped.is_empty(), "{read} {events:?}: skipped {skipped:?}");
+            assert_eq!(got, reference, "{read} {events:?}: newest first, each once");
+            if read == "cold" {
+                assert!(s.max_in_flight() > 1, "read ahead");
+            }
+        }
+    }
 }

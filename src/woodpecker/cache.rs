@@ -13,6 +13,8 @@
 //!   without another request, and so is one whose refresh failed while it
 //!   waited, or within `failure_backoff` after: it shares the failure, so
 //!   queries never run a failing refresh one after another.
+//! * A cold read of a big repo reads several pages at once (`paging`), with
+//!   the permits other fetches are not waiting for.
 //! * Deadlines: every request is cut to the query's deadline; a query that
 //!   cannot get the entry by then is answered with what was served last.
 //! * Bounded: when the pipelines held exceed `max_pipelines`, least recently
@@ -55,7 +57,7 @@ use super::counters::{bump, AtomicCounters, Counters};
 use super::deadline::{Deadline, RecentFailure};
 use super::error::Error;
 use super::model::{FeedMark, Repo};
-use super::paging::{PassError, RowMark, Window};
+use super::paging::{PassError, ReadAhead, RowMark, Window};
 use super::store::codec::StoredMeta;
 use super::store::Loaded;
 use crate::domain::{check_repo_name, Event, Pipeline};
@@ -221,6 +223,9 @@ struct Inner {
     repo_ids: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Repo>>>>,
     repo_list: tokio::sync::Mutex<RepoList>,
     feed: tokio::sync::Mutex<Feed>,
+    /// `concurrency` requests in flight: a repo fetch holds one for its
+    /// requests one after another, each workflow-tree read one, and each
+    /// page read ahead one more (`paging::ReadAhead`).
     permits: Semaphore,
     tick: AtomicU64,
     counters: Arc<AtomicCounters>,
@@ -833,9 +838,15 @@ impl PipelineCache {
         }
         if outcome.is_ok() {
             let before = entry.window.pipelines.len();
+            // The permit `history_of` holds carries one request; pages read
+            // ahead take the permits nothing is waiting for.
+            let ahead = ReadAhead {
+                depth: cfg.read_ahead,
+                spare: || self.inner.permits.try_acquire().ok(),
+            };
             let res = entry
                 .window
-                .extend(events, cfg.max_rows_per_repo, fetch, wants_more)
+                .extend(events, cfg.max_rows_per_repo, ahead, fetch, wants_more)
                 .await;
             changed |= before != entry.window.pipelines.len();
             match res {

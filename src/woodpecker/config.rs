@@ -116,8 +116,12 @@ pub struct CacheConfig {
     /// guard against servers whose pages never end.
     pub max_rows_per_repo: usize,
     /// Repos fetched at once by [`super::PipelineCache::histories`], and
-    /// repo fetches in flight across the whole cache.
+    /// requests in flight across the whole cache.
     pub concurrency: usize,
+    /// Pages of one repo read at once when it is read back cold (at most;
+    /// only while `concurrency` leaves requests free, see
+    /// `paging::ReadAhead`). 1 reads one page at a time.
+    pub read_ahead: usize,
     /// How far before `since` the cache may page while looking for the
     /// previous success (90 days).
     pub max_lookback_secs: i64,
@@ -156,6 +160,7 @@ impl Default for CacheConfig {
             max_pipelines: 200_000,
             max_rows_per_repo: 500_000,
             concurrency: 8,
+            read_ahead: 6,
             max_lookback_secs: 90 * 86_400,
             fresh_for: Duration::ZERO,
             repos_ttl: Duration::from_secs(60),

@@ -23,7 +23,8 @@
 //! `finished` for workflows and steps) or, for a 2.x version, `created_at`
 //! (`start_time`/`end_time`).
 //! A request without the right `Authorization: Bearer` runs anonymously:
-//! 401 on user and repo routes.
+//! 401 on user and repo routes. A repo can grow while it is read
+//! (`grow_while_listed`).
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::net::SocketAddr;
@@ -307,6 +308,8 @@ struct Data {
     pipelines: HashMap<i64, Vec<FakePipeline>>,
     faults: VecDeque<(Match, Fault, u32)>,
     paging: Paging,
+    /// A repo that gains a pipeline with every list request (`grow_while_listed`).
+    growing: Option<i64>,
     log: Vec<Recorded>,
     in_flight: usize,
     max_in_flight: usize,
@@ -415,6 +418,13 @@ impl FakeWoodpecker {
         {
             f(p);
         }
+    }
+
+    /// From now on every pipeline-list request of `repo_id` first adds a
+    /// new finished push to it, 10 minutes after the newest: a busy repo,
+    /// growing while it is read.
+    pub fn grow_while_listed(&self, repo_id: i64) {
+        self.data.lock().unwrap().growing = Some(repo_id);
     }
 
     pub fn set_paging(&self, p: Paging) {
@@ -695,6 +705,19 @@ async fn serve(data: Arc<Mutex<Data>>, req: Request) -> Response {
             query: query.clone(),
             authorization: authorization.clone(),
         });
+        if let Some(id) = d
+            .growing
+            .filter(|id| path == format!("/api/repos/{id}/pipelines"))
+        {
+            let list = d.pipelines.entry(id).or_default();
+            let (number, created) = list
+                .first()
+                .map_or((1, 0), |p| (p.number + 1, p.created + 600));
+            list.insert(
+                0,
+                FakePipeline::finished(number, "success", "push", "", created),
+            );
+        }
         let mut fault = None;
         if let Some(i) = d.faults.iter().position(|(m, _, _)| m.hits(&path)) {
             let (_, f, times) = &mut d.faults[i];
@@ -953,12 +976,14 @@ fn route(
                     .collect();
                 return json_response(&Value::Array(rows));
             }
-            let mut list = d.pipelines.get(&id).cloned().unwrap_or_default();
-            if d.paging == Paging::OldestFirst {
-                list.reverse();
-            }
-            let rows: Vec<Value> = list
-                .iter()
+            // By reference: the lock is held, and concurrent requests of a
+            // big repo would queue behind a copy of its whole list.
+            let list = d.pipelines.get(&id).map_or(&[][..], Vec::as_slice);
+            let ordered: Box<dyn Iterator<Item = &FakePipeline>> = match d.paging {
+                Paging::OldestFirst => Box::new(list.iter().rev()),
+                _ => Box::new(list.iter()),
+            };
+            let rows: Vec<Value> = ordered
                 .filter(|p| before.is_none_or(|b| p.created < b))
                 .filter(|p| after.is_none_or(|a| p.created > a))
                 .filter(|p| events.as_ref().is_none_or(|e| e.contains(&p.event)))
