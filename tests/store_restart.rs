@@ -249,3 +249,46 @@ async fn without_a_writable_directory_the_plugin_runs_from_memory_and_says_so() 
         health.message
     );
 }
+
+/// A cold read killed half-way keeps the pages it stored: the next
+/// process reads on from there instead of from the first page.
+#[tokio::test]
+async fn a_read_killed_half_way_keeps_the_pages_before_it() {
+    let (s, names) = server(1, 3_000).await;
+    s.set_latency(Duration::from_millis(20));
+    let ctx = || context_for(&s.url(), "half-way", json!({"userFeed": false}));
+    let cold_pages = {
+        let p = PluginProcess::start().await;
+        answer(&p, ctx(), &names).await;
+        s.count(Match::Pipelines)
+    };
+    s.reset_requests();
+    let dir = TempDir::new("half-way");
+    let plugin = plugin_on(&dir).await;
+    let read = plugin.query_data(ctx(), queries(&names));
+    let watch = async {
+        while s.count(Match::Pipelines) < cold_pages / 2 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        // Let the writer commit what has landed.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    tokio::select! {
+        _ = read => panic!("the read finished before half of it was served"),
+        _ = watch => {}
+    }
+    plugin.kill9().await;
+    s.reset_requests();
+    let plugin = plugin_on(&dir).await;
+    let got = answer(&plugin, ctx(), &names).await;
+    let resumed = s.count(Match::Pipelines);
+    assert!(
+        resumed < cold_pages * 3 / 4,
+        "{resumed} pages after the restart, {cold_pages} cold"
+    );
+    let fresh = PluginProcess::start().await;
+    assert!(
+        got == answer(&fresh, ctx(), &names).await,
+        "as a fresh plugin answers"
+    );
+}

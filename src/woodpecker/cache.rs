@@ -708,18 +708,43 @@ impl PipelineCache {
         bump(&self.inner.counters.restored, 1);
     }
 
-    /// Queues to the store what changed in the window since it was last
-    /// stored: rows above its top or below its floor, rows unfinished then,
-    /// and the rows whose tree was just read. Returns whether it did.
+    /// Queues to the store what changed in the entry's window since it was
+    /// last stored. Returns whether it did.
     fn persist(&self, entry: &mut Entry, key: &Key, trees: &[u64]) -> bool {
-        let (Some(slot), Some(repo)) = (&self.inner.cfg.store, &entry.repo) else {
+        let Entry {
+            repo: Some(repo),
+            window,
+            stored,
+            fetched_at,
+            feed_mark,
+            ..
+        } = entry
+        else {
             return false;
         };
-        let w = &entry.window;
+        let owner = (&*repo, *fetched_at, *feed_mark);
+        self.persist_window(key, owner, window, stored, trees)
+    }
+
+    /// Queues a window's changes since `stored`: rows above its top or below
+    /// its floor, rows unfinished then, and the rows whose tree was just
+    /// read, with the bookkeeping `owner` gives (repo, as-of time, feed
+    /// mark). Returns whether it did.
+    fn persist_window(
+        &self,
+        key: &Key,
+        (repo, fetched_at, feed_mark): (&Repo, i64, Option<FeedMark>),
+        w: &Window,
+        stored: &mut Option<StoredRange>,
+        trees: &[u64],
+    ) -> bool {
+        let Some(slot) = &self.inner.cfg.store else {
+            return false;
+        };
         if w.is_empty() {
             return false;
         }
-        let rows: Vec<&Pipeline> = match &entry.stored {
+        let rows: Vec<&Pipeline> = match &*stored {
             None => w.pipelines.iter().collect(),
             Some(held) => {
                 // Newest first: the new rows are a head and a tail.
@@ -750,14 +775,14 @@ impl PipelineCache {
             rows: w.rows as u64,
             complete: w.complete,
             truncated: w.truncated,
-            fetched_at: entry.fetched_at,
-            feed_mark: entry.feed_mark.map(|m| (m.number, m.status)),
+            fetched_at,
+            feed_mark: feed_mark.map(|m| (m.number, m.status)),
             unfinished: w.unfinished.iter().map(|(n, c)| (*n, *c)).collect(),
             ..StoredMeta::default()
         };
         slot.store
             .save(slot.namespace, &store_window(key), meta, &rows);
-        entry.stored = StoredRange::of(w);
+        *stored = StoredRange::of(w);
         true
     }
 
@@ -844,10 +869,24 @@ impl PipelineCache {
                 depth: cfg.read_ahead,
                 spare: || self.inner.permits.try_acquire().ok(),
             };
+            // Each page read is stored as it lands, so a restart or a crash
+            // mid-read keeps the pages before it. Its as-of time is this
+            // read's start and its feed mark unknown: the next refresh asks.
+            let owner = (&repo, entry.fetched_at.max(started_at), None);
+            let mut stored = entry.stored.take();
+            let mut stored_rows = entry.window.rows;
+            let need_and_store = |w: &Window| {
+                if w.rows != stored_rows {
+                    stored_rows = w.rows;
+                    self.persist_window(key, owner, w, &mut stored, &[]);
+                }
+                wants_more(w)
+            };
             let res = entry
                 .window
-                .extend(events, cfg.max_rows_per_repo, ahead, fetch, wants_more)
+                .extend(events, cfg.max_rows_per_repo, ahead, fetch, need_and_store)
                 .await;
+            entry.stored = stored;
             changed |= before != entry.window.pipelines.len();
             match res {
                 Ok(_) => {}
