@@ -60,6 +60,10 @@ export interface WoodpeckerOptions extends DataSourceJsonData {
   openIncidents?: OpenIncidents;
   maxConcurrency?: number;
   timeoutSeconds?: number;
+  queryTimeoutSeconds?: number;
+  failureBackoffSeconds?: number;
+  maxCachedPipelines?: number;
+  maxPipelinesPerRepo?: number;
   /** Serve the built-in demo history instead of a Woodpecker server. */
   demo?: boolean;
 }
