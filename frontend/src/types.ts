@@ -6,12 +6,6 @@ import contract from './contract.json';
 /** The query types the backend answers. */
 export type QueryType = 'incidents' | 'mttr' | 'trends' | 'summary' | 'deploys' | 'changes';
 
-/** Table types: no recovery statistics, so no recovery options. */
-export const TABLE_TYPES: QueryType[] = ['deploys', 'changes'];
-
-/** Types that read `changeEvents` (lead time for changes). */
-export const CHANGE_TYPES: QueryType[] = ['summary', 'trends', 'changes'];
-
 export type OpenIncidents = 'exclude' | 'censor';
 
 export type GroupByKey = 'repo' | 'environment';
