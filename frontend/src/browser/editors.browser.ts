@@ -40,7 +40,7 @@ const fieldTitles = () => page.evaluate(() => window.harness.fieldTitles());
 const layoutProblems = () => page.evaluate(() => window.harness.layoutProblems());
 const saved = () => page.evaluate(() => window.harness.saved);
 const lastSaved = async <T>() => (await saved()).at(-1) as T;
-const screenshot = (name: string) => page.screenshot({ path: join(OUTPUT, `${name}.png`), fullPage: true });
+const screenshot = (name: string) => page.locator('main').screenshot({ path: join(OUTPUT, `${name}.png`) });
 const openOptions = () => page.getByText('Options', { exact: true }).click();
 
 const HEAD = ['Query type', 'Repos', 'Environments', 'Branches'];

@@ -83,7 +83,14 @@ async function main() {
   createRoot(document.getElementById('root')!).render(
     <ThemeContext.Provider value={theme}>
       <GlobalStyles />
-      <main style={{ padding: 16, width: 1200, background: theme.colors.background.primary }}>
+      {/* As wide as a query editor in a panel editor; the config page is a narrow column in Grafana too. */}
+      <main
+        style={{
+          padding: 16,
+          width: scenario.editor === 'config' ? 720 : 1200,
+          background: theme.colors.background.primary,
+        }}
+      >
         <Editor scenario={scenario} />
       </main>
     </ThemeContext.Provider>
