@@ -78,6 +78,18 @@ export const SETTINGS_DEFAULTS = {
   openIncidents: contract.defaults.openIncidents as OpenIncidents,
 };
 
+/** What a pipeline's deploy is when no deploy steps are set. */
+export const WHOLE_PIPELINE = 'the whole pipeline';
+
+/**
+ * The placeholder of a field left empty: what applies then, as "default: …",
+ * so a default never looks like a value the user chose. `none` names an
+ * empty list (e.g. "the whole pipeline").
+ */
+export function defaultPlaceholder(value: number | string | string[], none = 'none'): string {
+  return `default: ${Array.isArray(value) ? value.join(', ') || none : value}`;
+}
+
 export const DEFAULT_QUERY: Partial<WoodpeckerQuery> = {
   queryType: 'summary',
 };

@@ -4,8 +4,10 @@ import { Box, Divider, Field, FieldSet, Input, SecretInput, Stack, Switch, Text,
 
 import { isHttpUrl } from '../format';
 import {
+  defaultPlaceholder,
   FAILURE_STATUSES,
   SETTINGS_DEFAULTS,
+  WHOLE_PIPELINE,
   WOODPECKER_EVENTS,
   WoodpeckerOptions,
   WoodpeckerSecureJsonData,
@@ -43,8 +45,8 @@ interface ListSetting {
   description: string;
   /** Known values; none means any typed value. */
   options: string[];
-  /** What applies when unset, shown as the placeholder. */
-  fallback: string;
+  /** What applies when unset, as the placeholder says it. */
+  placeholder: string;
 }
 
 const DEPLOY_LISTS: ListSetting[] = [
@@ -53,7 +55,7 @@ const DEPLOY_LISTS: ListSetting[] = [
     label: 'Events',
     description: 'Woodpecker pipeline events that count as a deploy.',
     options: WOODPECKER_EVENTS,
-    fallback: SETTINGS_DEFAULTS.events.join(', '),
+    placeholder: defaultPlaceholder(SETTINGS_DEFAULTS.events),
   },
   {
     key: 'deploySteps',
@@ -61,7 +63,7 @@ const DEPLOY_LISTS: ListSetting[] = [
     description:
       'Workflow or step names, or globs with * and ? (deploy, deploy-*), that make the deploy: their outcome and finish are its own, so a failed test before a skipped deploy is no failed deploy.',
     options: [],
-    fallback: SETTINGS_DEFAULTS.deploySteps.length ? SETTINGS_DEFAULTS.deploySteps.join(', ') : 'the whole pipeline',
+    placeholder: defaultPlaceholder(SETTINGS_DEFAULTS.deploySteps, WHOLE_PIPELINE),
   },
   {
     key: 'changeEvents',
@@ -69,28 +71,28 @@ const DEPLOY_LISTS: ListSetting[] = [
     description:
       "Events whose pipelines are changes: lead time runs from one's creation to the first successful deploy that ships it.",
     options: WOODPECKER_EVENTS,
-    fallback: SETTINGS_DEFAULTS.changeEvents.join(', '),
+    placeholder: defaultPlaceholder(SETTINGS_DEFAULTS.changeEvents),
   },
   {
     key: 'branches',
     label: 'Branches',
     description: 'Only pipelines of these branches count (e.g. main). Type a name to add it.',
     options: [],
-    fallback: 'every branch',
+    placeholder: defaultPlaceholder([], 'every branch'),
   },
   {
     key: 'environments',
     label: 'Environments',
     description: 'Only deploys to these environments count (e.g. production). Type a name to add it.',
     options: [],
-    fallback: 'every environment',
+    placeholder: defaultPlaceholder([], 'every environment'),
   },
   {
     key: 'failureStatuses',
     label: 'Failure statuses',
     description: 'Pipeline statuses that make a deploy failed; add killed to count cancelled deploys.',
     options: FAILURE_STATUSES,
-    fallback: SETTINGS_DEFAULTS.failureStatuses.join(', '),
+    placeholder: defaultPlaceholder(SETTINGS_DEFAULTS.failureStatuses),
   },
 ];
 
@@ -301,7 +303,7 @@ export function ConfigEditor(props: Props) {
             Defaults for every query; a query may override each of them.
           </Text>
         </Box>
-        {DEPLOY_LISTS.map(({ key, label, description, options: known, fallback }) => (
+        {DEPLOY_LISTS.map(({ key, label, description, options: known, placeholder }) => (
           <Field key={key} label={label} description={description}>
             <ListSelect
               inputId={`config-${key}`}
@@ -309,7 +311,7 @@ export function ConfigEditor(props: Props) {
               value={jsonData[key]}
               options={known}
               allowCustomValue={known.length === 0}
-              placeholder={`default: ${fallback}`}
+              placeholder={placeholder}
               onChange={(v) => setJsonData({ [key]: v })}
               width={WIDTH}
             />

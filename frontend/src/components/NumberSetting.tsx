@@ -1,7 +1,7 @@
 import React from 'react';
 import { Field, Input } from '@grafana/ui';
 
-import { SETTINGS_DEFAULTS } from '../types';
+import { defaultPlaceholder, SETTINGS_DEFAULTS } from '../types';
 import { NumberKey, numberError } from '../validation';
 import { useErrorOnBlur } from './useErrorOnBlur';
 
@@ -24,7 +24,7 @@ export function NumberSetting({ setting, label, description, value, onChange }: 
         type="number"
         width={24}
         value={value === undefined ? '' : String(value)}
-        placeholder={`default: ${SETTINGS_DEFAULTS[setting]}`}
+        placeholder={defaultPlaceholder(SETTINGS_DEFAULTS[setting])}
         onChange={(e) => {
           shown.onTyping();
           const text = e.currentTarget.value.trim();

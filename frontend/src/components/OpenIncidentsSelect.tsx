@@ -2,7 +2,7 @@ import React from 'react';
 import { SelectableValue } from '@grafana/data';
 import { Select } from '@grafana/ui';
 
-import { OpenIncidents } from '../types';
+import { defaultPlaceholder, OpenIncidents } from '../types';
 
 const OPTIONS: Array<SelectableValue<OpenIncidents>> = [
   { label: 'Exclude', value: 'exclude', description: 'Statistics over resolved incidents only' },
@@ -29,7 +29,7 @@ export function OpenIncidentsSelect({ inputId, value, fallback, width, onChange 
       width={width}
       options={OPTIONS}
       value={value ?? null}
-      placeholder={`default: ${fallback}`}
+      placeholder={defaultPlaceholder(fallback)}
       isClearable
       onChange={(option: SelectableValue<OpenIncidents> | null) => onChange(option?.value)}
     />

@@ -293,7 +293,7 @@ describe('QueryEditor', () => {
     it('sets deploy steps as typed globs and change events from the list, with the defaults as placeholders', async () => {
       const { lastChange } = await renderEditor({ refId: 'A' }, { changeEvents: ['push', 'tag'] });
       fireEvent.click(screen.getByText('Options'));
-      expect(screen.getByText('Whole pipeline')).toBeInTheDocument();
+      expect(screen.getByText('default: the whole pipeline')).toBeInTheDocument();
       expect(screen.getByText('default: push, tag')).toBeInTheDocument();
 
       const steps = screen.getByLabelText('Deploy steps');

@@ -15,6 +15,7 @@ import type { DataSource } from '../datasource';
 import { describeQuery } from '../describe';
 import { appliesTo, withType } from '../queryFields';
 import {
+  defaultPlaceholder,
   FAILURE_STATUSES,
   GROUP_BY_KEYS,
   GroupByKey,
@@ -23,6 +24,7 @@ import {
   QueryType,
   SETTINGS_DEFAULTS,
   SUMMARY_METRICS,
+  WHOLE_PIPELINE,
   WOODPECKER_EVENTS,
   WoodpeckerOptions,
   WoodpeckerQuery,
@@ -159,9 +161,7 @@ export function QueryEditor(props: Props) {
           list={environments}
           value={query.environments}
           variables={variables}
-          placeholder={
-            settings.environments?.length ? `default: ${settings.environments.join(', ')}` : 'All environments'
-          }
+          placeholder={defaultPlaceholder(settings.environments ?? [], 'all environments')}
           onChange={(v) => change({ environments: v })}
         />
         <ResourceField
@@ -172,7 +172,7 @@ export function QueryEditor(props: Props) {
           list={branches}
           value={query.branches}
           variables={variables}
-          placeholder={settings.branches?.length ? `default: ${settings.branches.join(', ')}` : 'All branches'}
+          placeholder={defaultPlaceholder(settings.branches ?? [], 'all branches')}
           onChange={(v) => change({ branches: v })}
         />
       </InlineFieldRow>
@@ -289,7 +289,7 @@ export function QueryEditor(props: Props) {
               type="number"
               width={16}
               value={query.windowDays === undefined ? '' : String(query.windowDays)}
-              placeholder={`default: ${windowDefault}`}
+              placeholder={defaultPlaceholder(windowDefault)}
               suffix="d"
               error={numberError('windowDays', query.windowDays)}
               onChange={(text) => change({ windowDays: parseNumber(text) }, false)}
@@ -304,7 +304,7 @@ export function QueryEditor(props: Props) {
               type="number"
               width={16}
               value={query.flakyMinutes === undefined ? '' : String(query.flakyMinutes)}
-              placeholder={`default: ${flakyDefault}`}
+              placeholder={defaultPlaceholder(flakyDefault)}
               suffix="m"
               error={numberError('flakyMinutes', query.flakyMinutes)}
               onChange={(text) => change({ flakyMinutes: parseNumber(text) }, false)}
@@ -319,7 +319,7 @@ export function QueryEditor(props: Props) {
               type="number"
               width={16}
               value={query.minSample === undefined ? '' : String(query.minSample)}
-              placeholder={`default: ${minSampleDefault}`}
+              placeholder={defaultPlaceholder(minSampleDefault)}
               error={numberError('minSample', query.minSample)}
               onChange={(text) => change({ minSample: parseNumber(text) }, false)}
               onBlur={onRunQuery}
@@ -340,7 +340,7 @@ export function QueryEditor(props: Props) {
                 options={FAILURE_STATUSES}
                 allowCustomValue={false}
                 width={30}
-                placeholder={`default: ${statusesDefault.join(', ')}`}
+                placeholder={defaultPlaceholder(statusesDefault)}
                 onChange={(v) => change({ failureStatuses: v })}
               />
             </InlineField>
@@ -375,7 +375,7 @@ export function QueryEditor(props: Props) {
               variables={variables}
               allowCustomValue={false}
               width={30}
-              placeholder={`default: ${eventsDefault.join(', ')}`}
+              placeholder={defaultPlaceholder(eventsDefault)}
               onChange={(v) => change({ events: v })}
             />
           </InlineField>
@@ -391,7 +391,7 @@ export function QueryEditor(props: Props) {
               options={[]}
               variables={variables}
               width={30}
-              placeholder={stepsDefault.length ? `default: ${stepsDefault.join(', ')}` : 'Whole pipeline'}
+              placeholder={defaultPlaceholder(stepsDefault, WHOLE_PIPELINE)}
               onChange={(v) => change({ deploySteps: v })}
             />
           </InlineField>
@@ -409,7 +409,7 @@ export function QueryEditor(props: Props) {
                 variables={variables}
                 allowCustomValue={false}
                 width={30}
-                placeholder={`default: ${changeEventsDefault.join(', ')}`}
+                placeholder={defaultPlaceholder(changeEventsDefault)}
                 onChange={(v) => change({ changeEvents: v })}
               />
             </InlineField>
