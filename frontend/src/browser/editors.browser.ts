@@ -57,11 +57,50 @@ const FIELDS: Record<QueryType, string[]> = {
   changes: [...HEAD, ...DEPLOY, 'Change events'],
 };
 
+const QUERY_TYPES = Object.keys(FIELDS) as QueryType[];
+const TYPE_NAMES: Record<QueryType, string> = {
+  summary: 'Summary',
+  mttr: 'MTTR',
+  trends: 'Trends',
+  incidents: 'Incidents',
+  deploys: 'Deploys',
+  changes: 'Changes',
+};
+
+/** A query setting a field of every type, as one saved by hand or by an older version might. */
+const EVERY_FIELD: WoodpeckerQuery = {
+  refId: 'A',
+  repos: ['org/app'],
+  events: ['push'],
+  bucket: '1d',
+  rolling: '30d',
+  groupBy: ['repo'],
+  metric: 'p50_seconds',
+  includeSuperseded: true,
+  windowDays: 3,
+  changeEvents: ['tag'],
+};
+
+/** What of EVERY_FIELD the query keeps after a switch to each type. */
+const SAVED: Record<QueryType, Array<keyof WoodpeckerQuery>> = {
+  summary: ['repos', 'events', 'groupBy', 'metric', 'windowDays', 'changeEvents'],
+  mttr: ['repos', 'events', 'bucket', 'rolling', 'groupBy', 'windowDays'],
+  trends: ['repos', 'events', 'bucket', 'rolling', 'groupBy', 'windowDays', 'changeEvents'],
+  incidents: ['repos', 'events', 'includeSuperseded', 'windowDays'],
+  deploys: ['repos', 'events'],
+  changes: ['repos', 'events', 'changeEvents'],
+};
+
 describe.each(THEMES)('in the %s theme', (theme) => {
-  it.each(Object.keys(FIELDS) as QueryType[])(
-    'the %s query editor shows its fields, one line per label, nothing overlapping',
+  it.each(QUERY_TYPES)(
+    'switched to %s, the query editor shows and saves its fields, one line per label, nothing overlapping',
     async (queryType) => {
-      await open({ editor: 'query', theme, query: { refId: 'A', queryType } });
+      // Each type is reached by a click from the one before it, with a query that sets every field.
+      const from = QUERY_TYPES[(QUERY_TYPES.indexOf(queryType) + QUERY_TYPES.length - 1) % QUERY_TYPES.length];
+      await open({ editor: 'query', theme, query: { ...EVERY_FIELD, queryType: from } });
+      await page.getByRole('radio', { name: TYPE_NAMES[queryType] }).check();
+      const kept = Object.keys(await lastSaved<WoodpeckerQuery>());
+      expect(kept.sort()).toEqual(['refId', 'queryType', ...SAVED[queryType]].sort());
       await openOptions();
       expect(await fieldTitles()).toEqual(FIELDS[queryType]);
       expect(await layoutProblems()).toEqual([]);
@@ -145,23 +184,9 @@ describe('the config editor', () => {
 });
 
 describe('the query editor', () => {
-  it('drops the fields of the old type when the type changes', async () => {
-    const query: WoodpeckerQuery = {
-      refId: 'A',
-      queryType: 'trends',
-      repos: ['org/app'],
-      events: ['push'],
-      bucket: '1d',
-      rolling: '30d',
-      groupBy: ['repo'],
-      windowDays: 3,
-      failureStatuses: ['failure'],
-      openIncidents: 'censor',
-      changeEvents: ['tag'],
-    };
-    await open({ editor: 'query', theme: 'dark', query });
+  it('previews only what the new type reads', async () => {
+    await open({ editor: 'query', theme: 'dark', query: { ...EVERY_FIELD, queryType: 'trends' } });
     await page.getByRole('radio', { name: 'Deploys' }).check();
-    expect(await lastSaved()).toEqual({ refId: 'A', queryType: 'deploys', repos: ['org/app'], events: ['push'] });
     const preview = await page.getByTestId('query-preview').textContent();
     expect(preview).toBe('Deploy pipelines · repos: org/app · environments: all · events: push');
   });
