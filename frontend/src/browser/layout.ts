@@ -13,19 +13,19 @@ interface FieldLabel {
   field: Element;
 }
 
-const DESCRIPTION = /-Label-description/;
+/** @grafana/ui's Field puts its description inside the label, in a span of this (emotion) class. */
+const DESCRIPTION = '[class*="-Label-description"]';
 
 function isRadioOption(label: HTMLLabelElement): boolean {
   return label.previousElementSibling?.matches('input[type="radio"]') ?? false;
 }
 
+/** The text nodes of the label's title, without its description. */
 function titleText(label: HTMLLabelElement): Text[] {
   const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
   const nodes: Text[] = [];
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
-    const inDescription =
-      node.parentElement?.closest('span') && DESCRIPTION.test(node.parentElement!.closest('span')!.className);
-    if (!inDescription && node.textContent?.trim()) {
+    if (!node.parentElement?.closest(DESCRIPTION) && node.textContent?.trim()) {
       nodes.push(node as Text);
     }
   }
