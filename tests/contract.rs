@@ -54,6 +54,7 @@ fn contract() -> Value {
             "failureBackoffSeconds": ds.failure_backoff_secs,
             "maxCachedPipelines": ds.max_cached_pipelines,
             "maxPipelinesPerRepo": ds.max_pipelines_per_repo,
+            "userFeed": ds.user_feed,
         },
         "bounds": bounds(),
         "durations": {

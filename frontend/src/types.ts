@@ -58,6 +58,8 @@ export interface WoodpeckerOptions extends DataSourceJsonData {
   failureBackoffSeconds?: number;
   maxCachedPipelines?: number;
   maxPipelinesPerRepo?: number;
+  /** Learn from Woodpecker's user feed which repos changed; off: ask every repo. */
+  userFeed?: boolean;
   /** Serve the built-in demo history instead of a Woodpecker server. */
   demo?: boolean;
 }

@@ -149,6 +149,7 @@ describe.each(THEMES)('in the %s theme', (theme) => {
       'Failure backoff (seconds)',
       'Cached pipelines',
       'Pipelines per repository',
+      'Read the user feed',
     ]);
     const tokenPage = page.getByRole('link', { name: 'https://ci.example.com/user/cli-and-api' });
     await expect(tokenPage.isVisible()).resolves.toBe(true);

@@ -171,6 +171,18 @@ describe('ConfigEditor', () => {
       expect(screen.getByLabelText('Query timeout (seconds)')).toHaveAttribute('placeholder', 'default: 25');
     });
 
+    it('saves the user feed switch only when it differs from the default', () => {
+      const { lastChange, unmount } = setup();
+      expect(screen.getByLabelText('Read the user feed')).toBeChecked();
+      expect(screen.getByText(/default: on/)).toBeInTheDocument();
+      fireEvent.click(screen.getByLabelText('Read the user feed'));
+      expect(lastChange().jsonData).toEqual({ userFeed: false });
+      unmount();
+      const off = setup({ jsonData: { userFeed: false } });
+      fireEvent.click(screen.getByLabelText('Read the user feed'));
+      expect(off.lastChange().jsonData).toEqual({});
+    });
+
     it('says where to create the token, linking the page on the server', () => {
       setup();
       expect(screen.getByRole('link', { name: /ci.example.com\/user\/cli-and-api/ })).toHaveAttribute(

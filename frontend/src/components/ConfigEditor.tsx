@@ -341,6 +341,22 @@ export function ConfigEditor(props: Props) {
           </Text>
         </Box>
         {ADVANCED_NUMBERS.map(numberSetting)}
+        <Field
+          label="Read the user feed"
+          description={`One request tells which repositories have new pipelines, so only those are read again; pull-only repositories are always read. ${defaultPlaceholder(SETTINGS_DEFAULTS.userFeed ? 'on' : 'off')}.`}
+        >
+          <Switch
+            id="config-userFeed"
+            aria-label="Read the user feed"
+            value={jsonData.userFeed ?? SETTINGS_DEFAULTS.userFeed}
+            // Back at the default, the key goes: only a choice that differs is saved.
+            onChange={(e) =>
+              setJsonData({
+                userFeed: e.currentTarget.checked === SETTINGS_DEFAULTS.userFeed ? undefined : e.currentTarget.checked,
+              })
+            }
+          />
+        </Field>
       </FieldSet>
     </Stack>
   );
