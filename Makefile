@@ -5,7 +5,8 @@ GOARCH := $(shell uname -m | sed -e 's/x86_64/amd64/' -e 's/aarch64/arm64/')
 
 .PHONY: test test-rust test-frontend dist backend-dist frontend-dist package bench clean
 
-## Every test: Rust (fmt, clippy, unit, property, gRPC, golden) and frontend.
+## Every test: Rust (fmt, clippy, unit, property, gRPC, golden) and frontend
+## (typecheck, lint, Jest, the editors in Chromium).
 test: test-rust test-frontend
 
 test-rust:
@@ -13,8 +14,9 @@ test-rust:
 	cargo clippy --all-targets -- -D warnings
 	cargo test --all-targets
 
+## The browser suite needs Debian's Chromium at /usr/bin/chromium (.ci/run installs it).
 test-frontend:
-	cd frontend && npm ci --no-audit --no-fund && npm run typecheck && npm run lint && npm test && npm run build && npm run check-dist
+	cd frontend && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm ci --no-audit --no-fund && npm run typecheck && npm run lint && npm test && npm run test:browser && npm run build && npm run check-dist
 
 ## The plugin folder Grafana loads: frontend build, then the backend binary.
 dist: frontend-dist backend-dist
@@ -36,4 +38,4 @@ bench:
 	cargo bench
 
 clean:
-	rm -rf dist dist-pkg target frontend/node_modules
+	rm -rf dist dist-pkg target frontend/node_modules frontend/browser-output

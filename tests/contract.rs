@@ -1,18 +1,35 @@
-//! The frontend reads the backend's defaults and column names from one
-//! checked-in file, `frontend/src/contract.json`, so they cannot drift:
-//! this test fails when the file and the backend disagree.
-//! `UPDATE_CONTRACT=1 cargo test --test contract` rewrites it.
+//! The frontend reads the backend's defaults, input bounds, duration grammar
+//! and column names from one checked-in file, `frontend/src/contract.json`,
+//! so they cannot drift: this test fails when the file and the backend
+//! disagree. `UPDATE_CONTRACT=1 cargo test --test contract` rewrites it.
+//! `frontend/src/testing/inputCases.json` holds input cases that this test
+//! and the frontend's Jest tests both run.
 
-use serde_json::{json, Value};
+use grafana_plugin_sdk::pluginv2::DataSourceInstanceSettings;
+use serde_json::{json, Map, Value};
 use woodpecker_dora::analysis::{
     incident_columns, summary_metrics, Column, CHANGE_COLUMNS, DEPLOY_COLUMNS, SUMMARY_COLUMNS,
 };
 use woodpecker_dora::domain::OpenIncidents;
-use woodpecker_dora::input::options::RecoveryOptions;
-use woodpecker_dora::plugin::datasource::DataSourceConfig;
+use woodpecker_dora::input::duration::{MAX_SECONDS, UNITS};
+use woodpecker_dora::input::json_fields::Bounds;
+use woodpecker_dora::input::options::{RecoveryOptions, OPTION_BOUNDS};
+use woodpecker_dora::plugin::datasource::{DataSourceConfig, SETTING_BOUNDS};
+use woodpecker_dora::plugin::query::{QuerySpec, MIN_BUCKET_SECS};
 
 fn names<'c, R: 'static>(columns: impl IntoIterator<Item = &'c Column<R>>) -> Vec<&'static str> {
     columns.into_iter().map(|c| c.name).collect()
+}
+
+fn bounds() -> Map<String, Value> {
+    OPTION_BOUNDS
+        .iter()
+        .chain(&SETTING_BOUNDS)
+        .map(|b: &Bounds| {
+            let range = json!({ "min": b.min, "max": b.max, "whole": b.whole });
+            (b.key.to_string(), range)
+        })
+        .collect()
 }
 
 fn contract() -> Value {
@@ -37,6 +54,13 @@ fn contract() -> Value {
             "failureBackoffSeconds": ds.failure_backoff_secs,
             "maxCachedPipelines": ds.max_cached_pipelines,
             "maxPipelinesPerRepo": ds.max_pipelines_per_repo,
+            "userFeed": ds.user_feed,
+        },
+        "bounds": bounds(),
+        "durations": {
+            "units": UNITS.iter().map(|(u, secs)| (u.to_string(), json!(secs))).collect::<Map<_, _>>(),
+            "maxSeconds": MAX_SECONDS,
+            "minSeconds": MIN_BUCKET_SECS,
         },
         "columns": {
             "incidents": names(incident_columns(true)),
@@ -62,4 +86,47 @@ fn the_frontend_contract_matches_the_backend() {
         actual, expected,
         "{path} is out of date: run UPDATE_CONTRACT=1 cargo test --test contract"
     );
+}
+
+fn input_cases() -> Value {
+    let path = format!(
+        "{}/frontend/src/testing/inputCases.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+}
+
+#[test]
+fn the_backend_reads_durations_as_the_shared_cases_say() {
+    let cases = input_cases();
+    for case in cases["durations"].as_array().unwrap() {
+        let field = case["field"].as_str().unwrap();
+        let query = json!({ "queryType": "mttr", field: case["input"] }).to_string();
+        let read = QuerySpec::parse(query.as_bytes(), "").map(|q| match field {
+            "bucket" => q.bucket_secs,
+            _ => q.rolling_secs,
+        });
+        match case["seconds"].as_i64() {
+            Some(secs) => assert_eq!(read, Ok(Some(secs)), "{case}"),
+            None => assert_eq!(read.unwrap_err().field, field, "{case}"),
+        }
+    }
+}
+
+#[test]
+fn the_backend_bounds_numbers_as_the_shared_cases_say() {
+    let cases = input_cases();
+    for case in cases["numbers"].as_array().unwrap() {
+        let field = case["field"].as_str().unwrap();
+        let settings = DataSourceInstanceSettings {
+            json_data: json!({ field: case["value"] }).to_string().into_bytes(),
+            ..Default::default()
+        };
+        let read = DataSourceConfig::parse(&settings);
+        if case["valid"].as_bool().unwrap() {
+            assert!(read.is_ok(), "{case}: {:?}", read.err());
+        } else {
+            assert_eq!(read.unwrap_err().field, field, "{case}");
+        }
+    }
 }

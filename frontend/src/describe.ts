@@ -1,4 +1,5 @@
-import { CHANGE_TYPES, SETTINGS_DEFAULTS, TABLE_TYPES, WoodpeckerOptions, WoodpeckerQuery } from './types';
+import { appliesTo } from './queryFields';
+import { SETTINGS_DEFAULTS, WoodpeckerOptions, WoodpeckerQuery } from './types';
 
 function list(values: string[] | undefined, fallback: string): string {
   return values && values.length > 0 ? values.join(', ') : fallback;
@@ -37,9 +38,6 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
       if (query.groupBy?.length) {
         head += ` by ${query.groupBy.join(' and ')}`;
       }
-      if (query.rolling) {
-        head += `, rolling ${query.rolling}`;
-      }
       if (query.metric) {
         head += `, metric ${query.metric}`;
       }
@@ -70,13 +68,13 @@ export function describeQuery(query: Partial<WoodpeckerQuery>, settings: Woodpec
   if (steps?.length) {
     parts.push(`deploy steps: ${steps.join(', ')}`);
   }
-  if (CHANGE_TYPES.includes(type)) {
+  if (appliesTo(type, 'changeEvents')) {
     const changeEvents = query.changeEvents?.length
       ? query.changeEvents
       : (settings.changeEvents ?? SETTINGS_DEFAULTS.changeEvents);
     parts.push(`change events: ${list(changeEvents, 'none')}`);
   }
-  if (!TABLE_TYPES.includes(type)) {
+  if (appliesTo(type, 'windowDays')) {
     const statuses = query.failureStatuses?.length
       ? query.failureStatuses
       : (settings.failureStatuses ?? SETTINGS_DEFAULTS.failureStatuses);

@@ -6,12 +6,6 @@ import contract from './contract.json';
 /** The query types the backend answers. */
 export type QueryType = 'incidents' | 'mttr' | 'trends' | 'summary' | 'deploys' | 'changes';
 
-/** Table types: no recovery statistics, so no recovery options. */
-export const TABLE_TYPES: QueryType[] = ['deploys', 'changes'];
-
-/** Types that read `changeEvents` (lead time for changes). */
-export const CHANGE_TYPES: QueryType[] = ['summary', 'trends', 'changes'];
-
 export type OpenIncidents = 'exclude' | 'censor';
 
 export type GroupByKey = 'repo' | 'environment';
@@ -60,6 +54,12 @@ export interface WoodpeckerOptions extends DataSourceJsonData {
   openIncidents?: OpenIncidents;
   maxConcurrency?: number;
   timeoutSeconds?: number;
+  queryTimeoutSeconds?: number;
+  failureBackoffSeconds?: number;
+  maxCachedPipelines?: number;
+  maxPipelinesPerRepo?: number;
+  /** Learn from Woodpecker's user feed which repos changed; off: ask every repo. */
+  userFeed?: boolean;
   /** Serve the built-in demo history instead of a Woodpecker server. */
   demo?: boolean;
 }
@@ -79,6 +79,18 @@ export const SETTINGS_DEFAULTS = {
   deploySteps: contract.defaults.deploySteps as string[],
   openIncidents: contract.defaults.openIncidents as OpenIncidents,
 };
+
+/** What a pipeline's deploy is when no deploy steps are set. */
+export const WHOLE_PIPELINE = 'the whole pipeline';
+
+/**
+ * The placeholder of a field left empty: what applies then, as "default: …",
+ * so a default never looks like a value the user chose. `none` names an
+ * empty list (e.g. "the whole pipeline").
+ */
+export function defaultPlaceholder(value: number | string | string[], none = 'none'): string {
+  return `default: ${Array.isArray(value) ? value.join(', ') || none : value}`;
+}
 
 export const DEFAULT_QUERY: Partial<WoodpeckerQuery> = {
   queryType: 'summary',

@@ -26,7 +26,19 @@ impl fmt::Display for DurationError {
 
 impl std::error::Error for DurationError {}
 
-const MAX_SECONDS: i64 = 100 * 365 * 86_400;
+/// The longest duration, 100 years.
+pub const MAX_SECONDS: i64 = 100 * 365 * 86_400;
+
+/// Each unit a duration may end in and its seconds. Also told to the
+/// editors (`tests/contract.rs`), so both read one grammar.
+pub const UNITS: [(&str, i64); 6] = [
+    ("s", 1),
+    ("m", 60),
+    ("h", 3_600),
+    ("d", 86_400),
+    ("w", 7 * 86_400),
+    ("y", 365 * 86_400),
+];
 
 /// Parses a duration such as `5m` into seconds.
 pub fn parse_duration(input: &str) -> Result<i64, DurationError> {
@@ -38,15 +50,11 @@ pub fn parse_duration(input: &str) -> Result<i64, DurationError> {
         .find(|c: char| !c.is_ascii_digit())
         .ok_or_else(|| DurationError::Malformed(input.to_string()))?;
     let (digits, unit) = s.split_at(split);
-    let unit_seconds: i64 = match unit {
-        "s" => 1,
-        "m" => 60,
-        "h" => 3_600,
-        "d" => 86_400,
-        "w" => 7 * 86_400,
-        "y" => 365 * 86_400,
-        _ => return Err(DurationError::Malformed(input.to_string())),
-    };
+    let unit_seconds = UNITS
+        .iter()
+        .find(|(name, _)| *name == unit)
+        .map(|(_, secs)| *secs)
+        .ok_or_else(|| DurationError::Malformed(input.to_string()))?;
     if digits.is_empty() {
         return Err(DurationError::Malformed(input.to_string()));
     }

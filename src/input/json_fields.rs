@@ -29,6 +29,17 @@ impl fmt::Display for FieldError {
 
 impl std::error::Error for FieldError {}
 
+/// The range a numeric field accepts. One constant per field is both what
+/// its reader checks and what the editors are told (`tests/contract.rs`).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Bounds {
+    pub key: &'static str,
+    pub min: f64,
+    pub max: f64,
+    /// Whole numbers only.
+    pub whole: bool,
+}
+
 /// A JSON object read field by field; `null` and missing fields are absent.
 pub struct JsonObject<'a> {
     map: Option<&'a Map<String, Value>>,
@@ -130,6 +141,16 @@ impl<'a> JsonObject<'a> {
                 format!("must be between {min} and {max}, got {n}"),
             )),
             _ => Err(FieldError::new(key, "must be a finite number")),
+        }
+    }
+
+    /// A number within `bounds` (whole where they say so).
+    pub(crate) fn bounded(&self, bounds: &Bounds) -> Result<Option<f64>, FieldError> {
+        if bounds.whole {
+            let whole = self.opt_whole(bounds.key, bounds.min as u64, bounds.max as u64)?;
+            Ok(whole.map(|n| n as f64))
+        } else {
+            self.opt_number(bounds.key, bounds.min, bounds.max)
         }
     }
 

@@ -3,7 +3,30 @@
 
 use crate::domain::{DeployFilter, Event, OpenIncidents, RecoverySettings, Status};
 
-use super::json_fields::{FieldError, JsonObject};
+use super::json_fields::{Bounds, FieldError, JsonObject};
+
+/// A recovery window from one minute to a year, in days.
+pub const WINDOW_DAYS: Bounds = Bounds {
+    key: "windowDays",
+    min: 1.0 / 1440.0,
+    max: 365.0,
+    whole: false,
+};
+/// Flaky below zero (none flaky) to a week, in minutes.
+pub const FLAKY_MINUTES: Bounds = Bounds {
+    key: "flakyMinutes",
+    min: 0.0,
+    max: 7.0 * 1440.0,
+    whole: false,
+};
+pub const MIN_SAMPLE: Bounds = Bounds {
+    key: "minSample",
+    min: 1.0,
+    max: 1_000_000.0,
+    whole: true,
+};
+/// Every numeric recovery option, for the editors.
+pub const OPTION_BOUNDS: [Bounds; 3] = [WINDOW_DAYS, FLAKY_MINUTES, MIN_SAMPLE];
 
 /// Every field optional: `None` means "inherit".
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -29,9 +52,9 @@ impl RecoveryOptions {
             branches: non_empty(o.strings("branches")?),
             environments: non_empty(o.strings("environments")?),
             failure_statuses: non_empty(parse_each(o, "failureStatuses", parse_failure_status)?),
-            window_days: o.opt_number("windowDays", 1.0 / 1440.0, 365.0)?,
-            flaky_minutes: o.opt_number("flakyMinutes", 0.0, 7.0 * 1440.0)?,
-            min_sample: o.opt_whole("minSample", 1, 1_000_000)?,
+            window_days: o.bounded(&WINDOW_DAYS)?,
+            flaky_minutes: o.bounded(&FLAKY_MINUTES)?,
+            min_sample: o.bounded(&MIN_SAMPLE)?.map(|n| n as u64),
             open_incidents: match o.opt_str("openIncidents")? {
                 None => None,
                 Some("exclude") => Some(OpenIncidents::Exclude),

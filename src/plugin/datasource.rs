@@ -4,7 +4,7 @@
 use grafana_plugin_sdk::pluginv2::DataSourceInstanceSettings;
 use serde_json::Value;
 
-use crate::input::json_fields::{FieldError, JsonObject};
+use crate::input::json_fields::{Bounds, FieldError, JsonObject};
 use std::time::Duration;
 
 use crate::input::options::RecoveryOptions;
@@ -12,6 +12,31 @@ use crate::source::woodpecker::Connection;
 use crate::source::Origin;
 use crate::woodpecker::store::{Namespace, StoreChoice};
 use crate::woodpecker::{Deadline, StoreSlot, Token};
+
+const fn whole(key: &'static str, min: u64, max: u64) -> Bounds {
+    Bounds {
+        key,
+        min: min as f64,
+        max: max as f64,
+        whole: true,
+    }
+}
+
+pub const MAX_CONCURRENCY: Bounds = whole("maxConcurrency", 1, 64);
+pub const TIMEOUT_SECONDS: Bounds = whole("timeoutSeconds", 1, 600);
+pub const QUERY_TIMEOUT_SECONDS: Bounds = whole("queryTimeoutSeconds", 1, 3_600);
+pub const FAILURE_BACKOFF_SECONDS: Bounds = whole("failureBackoffSeconds", 0, 600);
+pub const MAX_CACHED_PIPELINES: Bounds = whole("maxCachedPipelines", 1_000, 100_000_000);
+pub const MAX_PIPELINES_PER_REPO: Bounds = whole("maxPipelinesPerRepo", 100, 100_000_000);
+/// Every numeric connection setting, for the config editor.
+pub const SETTING_BOUNDS: [Bounds; 6] = [
+    MAX_CONCURRENCY,
+    TIMEOUT_SECONDS,
+    QUERY_TIMEOUT_SECONDS,
+    FAILURE_BACKOFF_SECONDS,
+    MAX_CACHED_PIPELINES,
+    MAX_PIPELINES_PER_REPO,
+];
 
 /// `Debug` is safe to log: the token prints as `[redacted]`.
 #[derive(Debug)]
@@ -81,22 +106,22 @@ impl DataSourceConfig {
             demo: o.opt_bool("demo")?.unwrap_or(false),
             defaults: RecoveryOptions::read(&o)?,
             max_concurrency: o
-                .opt_whole("maxConcurrency", 1, 64)?
+                .bounded(&MAX_CONCURRENCY)?
                 .map_or(fallback.max_concurrency, |n| n as usize),
             timeout_secs: o
-                .opt_whole("timeoutSeconds", 1, 600)?
-                .unwrap_or(fallback.timeout_secs),
+                .bounded(&TIMEOUT_SECONDS)?
+                .map_or(fallback.timeout_secs, |n| n as u64),
             query_timeout_secs: o
-                .opt_whole("queryTimeoutSeconds", 1, 3_600)?
-                .unwrap_or(fallback.query_timeout_secs),
+                .bounded(&QUERY_TIMEOUT_SECONDS)?
+                .map_or(fallback.query_timeout_secs, |n| n as u64),
             failure_backoff_secs: o
-                .opt_whole("failureBackoffSeconds", 0, 600)?
-                .unwrap_or(fallback.failure_backoff_secs),
+                .bounded(&FAILURE_BACKOFF_SECONDS)?
+                .map_or(fallback.failure_backoff_secs, |n| n as u64),
             max_cached_pipelines: o
-                .opt_whole("maxCachedPipelines", 1_000, 100_000_000)?
+                .bounded(&MAX_CACHED_PIPELINES)?
                 .map_or(fallback.max_cached_pipelines, |n| n as usize),
             max_pipelines_per_repo: o
-                .opt_whole("maxPipelinesPerRepo", 100, 100_000_000)?
+                .bounded(&MAX_PIPELINES_PER_REPO)?
                 .map_or(fallback.max_pipelines_per_repo, |n| n as usize),
             user_feed: o.opt_bool("userFeed")?.unwrap_or(fallback.user_feed),
         })

@@ -51,6 +51,7 @@ pub struct QuerySpec {
 /// would cost memory for nothing.
 pub const MAX_POINTS: i64 = 10_000;
 /// The finest bucket: Woodpecker times are seconds, recoveries minutes.
+/// Also the shortest rolling window, which is never finer than a bucket.
 pub const MIN_BUCKET_SECS: i64 = 60;
 
 fn summary_metric(name: &str) -> Option<&'static str> {
@@ -88,19 +89,19 @@ impl QuerySpec {
             }
         };
         let duration = |key: &str| -> Result<Option<i64>, FieldError> {
-            o.opt_str(key)?
-                .map(|s| parse_duration(s).map_err(|e| FieldError::new(key, e.to_string())))
-                .transpose()
-        };
-        let bucket_secs = duration("bucket")?;
-        if let Some(b) = bucket_secs {
-            if b < MIN_BUCKET_SECS {
+            let Some(text) = o.opt_str(key)? else {
+                return Ok(None);
+            };
+            let secs = parse_duration(text).map_err(|e| FieldError::new(key, e.to_string()))?;
+            if secs < MIN_BUCKET_SECS {
                 return Err(FieldError::new(
-                    "bucket",
-                    format!("must be at least 1m, got {b}s"),
+                    key,
+                    format!("must be at least 1m, got {text:?}"),
                 ));
             }
-        }
+            Ok(Some(secs))
+        };
+        let bucket_secs = duration("bucket")?;
         let mut group_by = GroupBy::default();
         for g in o.strings("groupBy")? {
             match g.as_str() {
@@ -213,6 +214,7 @@ mod tests {
             (br#"{"bucket":"30s"}"#, "bucket"),
             (br#"{"bucket":"soon"}"#, "bucket"),
             (br#"{"rolling":"-1d"}"#, "rolling"),
+            (br#"{"rolling":"30s"}"#, "rolling"),
             (br#"{"groupBy":["author"]}"#, "groupBy"),
             (br#"{"repos":"#, "query"),
             (br#"[1,2]"#, "query"),

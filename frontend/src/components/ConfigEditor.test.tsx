@@ -1,40 +1,14 @@
 import React from 'react';
 import { fireEvent, render, screen, within } from '@testing-library/react';
-import { DataSourceSettings } from '@grafana/data';
 
-import { WoodpeckerOptions, WoodpeckerSecureJsonData } from '../types';
+import { fakeSettings, Settings } from '../testing/fakes';
 import { ConfigEditor, urlError } from './ConfigEditor';
 
-type Options = DataSourceSettings<WoodpeckerOptions, WoodpeckerSecureJsonData>;
-
-function options(overrides: Partial<Options> = {}): Options {
-  return {
-    id: 1,
-    uid: 'wp',
-    orgId: 1,
-    name: 'Woodpecker',
-    type: 'dorakit-woodpecker-datasource',
-    typeName: 'Woodpecker DORA',
-    typeLogoUrl: '',
-    access: 'proxy',
-    url: 'https://ci.example.com',
-    user: '',
-    basicAuth: false,
-    basicAuthUser: '',
-    isDefault: false,
-    jsonData: {},
-    secureJsonFields: {},
-    readOnly: false,
-    withCredentials: false,
-    ...overrides,
-  } as Options;
-}
-
-function setup(overrides: Partial<Options> = {}) {
+function setup(overrides: Partial<Settings> = {}) {
   const onOptionsChange = jest.fn();
-  const opts = options(overrides);
+  const opts = fakeSettings(overrides);
   const utils = render(<ConfigEditor options={opts} onOptionsChange={onOptionsChange} />);
-  const lastChange = (): Options => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
+  const lastChange = (): Settings => onOptionsChange.mock.calls[onOptionsChange.mock.calls.length - 1][0];
   return { ...utils, onOptionsChange, lastChange, opts };
 }
 
@@ -117,19 +91,23 @@ describe('ConfigEditor', () => {
   });
 
   describe('what counts as a deploy', () => {
-    it('shows the defaults of events and failure statuses', () => {
+    it('shows the defaults as "default: …" placeholders, not as values', () => {
       setup();
-      expect(screen.getByText('deployment')).toBeInTheDocument();
-      expect(screen.getByText('failure')).toBeInTheDocument();
-      expect(screen.getByText('error')).toBeInTheDocument();
+      for (const text of ['default: deployment', 'default: push', 'default: failure, error', 'default: exclude']) {
+        expect(screen.getByText(text)).toBeInTheDocument();
+      }
+      expect(screen.getByText('default: the whole pipeline')).toBeInTheDocument();
+      expect(screen.queryByRole('button', { name: 'Remove' })).not.toBeInTheDocument();
+      expect(screen.getByLabelText('Recovery window (days)')).toHaveAttribute('placeholder', 'default: 7');
+      expect(screen.getByText(/that make the deploy/)).toBeInTheDocument();
+      expect(screen.getByText(/pipelines are changes/)).toBeInTheDocument();
     });
 
-    it('shows the default change events and the whole pipeline as the deploy, each with a description', () => {
-      setup();
-      expect(screen.getByText('push')).toBeInTheDocument();
-      expect(screen.getByText('Whole pipeline (type a name or glob)')).toBeInTheDocument();
-      expect(screen.getByText(/only these workflows or steps make the deploy/)).toBeInTheDocument();
-      expect(screen.getByText(/their pipelines are the changes/)).toBeInTheDocument();
+    it('saves a chosen event and drops it again when removed', () => {
+      const { lastChange } = setup();
+      fireEvent.keyDown(screen.getByLabelText('Events'), { key: 'ArrowDown' });
+      fireEvent.click(screen.getByText('push'));
+      expect(lastChange().jsonData).toEqual({ events: ['push'] });
     });
 
     it('stores deploy steps typed as globs and drops them when cleared', () => {
@@ -156,15 +134,62 @@ describe('ConfigEditor', () => {
       expect(lastChange().jsonData).toEqual({});
     });
 
-    it('flags an invalid number', () => {
+    it('flags a saved number outside the backend bounds', () => {
       setup({ jsonData: { maxConcurrency: 0, minSample: 2.5 } });
-      expect(screen.getAllByText(/Enter a whole number of at least 1/)).toHaveLength(2);
+      expect(screen.getByText('Enter a whole number from 1 to 64.')).toBeInTheDocument();
+      expect(screen.getByText('Enter a whole number from 1 to 1000000.')).toBeInTheDocument();
+    });
+
+    it('flags a typed number on blur, not while typing', () => {
+      const { rerender, lastChange } = setup();
+      const input = screen.getByLabelText('Request timeout (seconds)');
+      fireEvent.change(input, { target: { value: '601' } });
+      rerender(<ConfigEditor options={lastChange()} onOptionsChange={jest.fn()} />);
+      expect(screen.queryByText('Enter a whole number from 1 to 600.')).not.toBeInTheDocument();
+      fireEvent.blur(input);
+      expect(screen.getByText('Enter a whole number from 1 to 600.')).toBeInTheDocument();
     });
 
     it('offers an open-incidents choice', () => {
       const { lastChange } = setup();
-      fireEvent.click(screen.getByLabelText('Censor'));
+      fireEvent.keyDown(screen.getByLabelText('Open incidents'), { key: 'ArrowDown' });
+      fireEvent.click(screen.getByText('Censor'));
       expect(lastChange().jsonData.openIncidents).toBe('censor');
+    });
+  });
+
+  describe('sections', () => {
+    it('groups connection, authentication, deploys and advanced settings', () => {
+      setup();
+      expect(screen.getAllByRole('group').map((g) => g.querySelector('legend')?.textContent)).toEqual([
+        'Connection',
+        'Authentication',
+        'What counts as a deploy',
+        'Advanced',
+      ]);
+      expect(screen.getByLabelText('Concurrent requests')).toHaveAttribute('placeholder', 'default: 8');
+      expect(screen.getByLabelText('Query timeout (seconds)')).toHaveAttribute('placeholder', 'default: 25');
+    });
+
+    it('saves the user feed switch only when it differs from the default', () => {
+      const { lastChange, unmount } = setup();
+      expect(screen.getByLabelText('Read the user feed')).toBeChecked();
+      expect(screen.getByText(/default: on/)).toBeInTheDocument();
+      fireEvent.click(screen.getByLabelText('Read the user feed'));
+      expect(lastChange().jsonData).toEqual({ userFeed: false });
+      unmount();
+      const off = setup({ jsonData: { userFeed: false } });
+      fireEvent.click(screen.getByLabelText('Read the user feed'));
+      expect(off.lastChange().jsonData).toEqual({});
+    });
+
+    it('says where to create the token, linking the page on the server', () => {
+      setup();
+      expect(screen.getByRole('link', { name: /ci.example.com\/user\/cli-and-api/ })).toHaveAttribute(
+        'href',
+        'https://ci.example.com/user/cli-and-api'
+      );
+      expect(screen.getByText(/user menu › Personal access token/)).toBeInTheDocument();
     });
   });
 });

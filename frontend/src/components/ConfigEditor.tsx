@@ -1,33 +1,29 @@
 import React, { ChangeEvent, useState } from 'react';
 import { DataSourcePluginOptionsEditorProps } from '@grafana/data';
-import {
-  Divider,
-  FieldSet,
-  InlineField,
-  InlineFieldRow,
-  InlineSwitch,
-  Input,
-  RadioButtonGroup,
-  SecretInput,
-  Stack,
-  Text,
-} from '@grafana/ui';
+import { Box, Divider, Field, FieldSet, Input, SecretInput, Stack, Switch, Text, TextLink } from '@grafana/ui';
 
 import { isHttpUrl } from '../format';
 import {
+  defaultPlaceholder,
   FAILURE_STATUSES,
-  OpenIncidents,
   SETTINGS_DEFAULTS,
+  WHOLE_PIPELINE,
   WOODPECKER_EVENTS,
   WoodpeckerOptions,
   WoodpeckerSecureJsonData,
 } from '../types';
+import { NumberKey } from '../validation';
 import { ListSelect } from './ListSelect';
-import { numberError as numberInputError, OPEN_INCIDENT_OPTIONS } from './QueryEditor';
+import { NumberSetting } from './NumberSetting';
+import { OpenIncidentsSelect } from './OpenIncidentsSelect';
+import { useErrorOnBlur } from './useErrorOnBlur';
 
 export type Props = DataSourcePluginOptionsEditorProps<WoodpeckerOptions, WoodpeckerSecureJsonData>;
 
-const LABEL_WIDTH = 24;
+const WIDTH = 48;
+
+/** Where Woodpecker's web UI creates personal access tokens (user menu › Personal access token). */
+export const TOKEN_PAGE = '/user/cli-and-api';
 
 /** The message shown under the URL field, or undefined when the URL is fine. */
 export function urlError(url: string | undefined): string | undefined {
@@ -41,74 +37,167 @@ export function urlError(url: string | undefined): string | undefined {
   return undefined;
 }
 
-type NumericKey = 'windowDays' | 'flakyMinutes' | 'minSample' | 'maxConcurrency' | 'timeoutSeconds';
+type ListKey = 'events' | 'deploySteps' | 'changeEvents' | 'branches' | 'environments' | 'failureStatuses';
 
-interface NumericSetting {
-  key: NumericKey;
+interface ListSetting {
+  key: ListKey;
   label: string;
-  tooltip: string;
-  min: number;
-  /** Whole numbers only. */
-  whole: boolean;
-  /** The value must be above `min` rather than at least `min`. */
-  exclusive?: boolean;
+  description: string;
+  /** Known values; none means any typed value. */
+  options: string[];
+  /** What applies when unset, as the placeholder says it. */
+  placeholder: string;
 }
 
-const NUMERIC_SETTINGS: NumericSetting[] = [
+const DEPLOY_LISTS: ListSetting[] = [
+  {
+    key: 'events',
+    label: 'Events',
+    description: 'Woodpecker pipeline events that count as a deploy.',
+    options: WOODPECKER_EVENTS,
+    placeholder: defaultPlaceholder(SETTINGS_DEFAULTS.events),
+  },
+  {
+    key: 'deploySteps',
+    label: 'Deploy steps',
+    description:
+      'Workflow or step names, or globs with * and ? (deploy, deploy-*), that make the deploy: their outcome and finish are its own, so a failed test before a skipped deploy is no failed deploy.',
+    options: [],
+    placeholder: defaultPlaceholder(SETTINGS_DEFAULTS.deploySteps, WHOLE_PIPELINE),
+  },
+  {
+    key: 'changeEvents',
+    label: 'Change events',
+    description:
+      "Events whose pipelines are changes: lead time runs from one's creation to the first successful deploy that ships it.",
+    options: WOODPECKER_EVENTS,
+    placeholder: defaultPlaceholder(SETTINGS_DEFAULTS.changeEvents),
+  },
+  {
+    key: 'branches',
+    label: 'Branches',
+    description: 'Only pipelines of these branches count (e.g. main). Type a name to add it.',
+    options: [],
+    placeholder: defaultPlaceholder([], 'every branch'),
+  },
+  {
+    key: 'environments',
+    label: 'Environments',
+    description: 'Only deploys to these environments count (e.g. production). Type a name to add it.',
+    options: [],
+    placeholder: defaultPlaceholder([], 'every environment'),
+  },
+  {
+    key: 'failureStatuses',
+    label: 'Failure statuses',
+    description: 'Pipeline statuses that make a deploy failed; add killed to count cancelled deploys.',
+    options: FAILURE_STATUSES,
+    placeholder: defaultPlaceholder(SETTINGS_DEFAULTS.failureStatuses),
+  },
+];
+
+interface NumberSettingInfo {
+  key: NumberKey;
+  label: string;
+  description: string;
+}
+
+const RECOVERY_NUMBERS: NumberSettingInfo[] = [
   {
     key: 'windowDays',
     label: 'Recovery window (days)',
-    tooltip:
-      'A success within this many days of the first failure resolves the incident; without one it stays open. Default 7.',
-    min: 0,
-    whole: false,
-    exclusive: true,
+    description:
+      'A success within this many days of the first failure resolves the incident; without one it stays open.',
   },
   {
     key: 'flakyMinutes',
     label: 'Flaky below (minutes)',
-    tooltip: 'Incidents resolved faster than this are flagged flaky and left out of MTTR statistics. Default 5.',
-    min: 0,
-    whole: false,
+    description: 'Incidents resolved faster than this are flagged flaky and left out of MTTR statistics.',
   },
   {
     key: 'minSample',
     label: 'Minimum sample',
-    tooltip:
-      'With fewer incidents than this, p50/p90/mean are left empty instead of showing a misleading number. Default 5.',
-    min: 1,
-    whole: true,
-  },
-  {
-    key: 'maxConcurrency',
-    label: 'Concurrent requests',
-    tooltip: 'How many repos are read from Woodpecker at the same time. Default 8.',
-    min: 1,
-    whole: true,
-  },
-  {
-    key: 'timeoutSeconds',
-    label: 'Timeout (seconds)',
-    tooltip: 'How long one request to Woodpecker may take before it fails. Default 30.',
-    min: 1,
-    whole: true,
+    description: 'With fewer incidents than this, p50/p90/mean are left empty instead of showing a misleading number.',
   },
 ];
 
+const ADVANCED_NUMBERS: NumberSettingInfo[] = [
+  {
+    key: 'maxConcurrency',
+    label: 'Concurrent requests',
+    description: 'How many repositories are read from Woodpecker at the same time.',
+  },
+  {
+    key: 'timeoutSeconds',
+    label: 'Request timeout (seconds)',
+    description: 'How long one request to Woodpecker may take, per attempt; failed requests are retried with backoff.',
+  },
+  {
+    key: 'queryTimeoutSeconds',
+    label: 'Query timeout (seconds)',
+    description: "How long one query may take in all; keep it under the 30 s of Grafana's alert evaluation.",
+  },
+  {
+    key: 'failureBackoffSeconds',
+    label: 'Failure backoff (seconds)',
+    description:
+      'After Woodpecker fails, how long the failure is shared with the next queries before it is asked again.',
+  },
+  {
+    key: 'maxCachedPipelines',
+    label: 'Cached pipelines',
+    description: 'Pipelines kept in memory across all repositories; the least recently used repositories go first.',
+  },
+  {
+    key: 'maxPipelinesPerRepo',
+    label: 'Pipelines per repository',
+    description: 'Most pipelines read for one repository: a guard against servers whose pages never end.',
+  },
+];
+
+/** The token field's help: where Woodpecker creates tokens, linked once the URL is known. */
+function TokenDescription({ url }: { url: string }) {
+  const base = url.trim().replace(/\/+$/, '');
+  return (
+    <>
+      A Woodpecker personal access token. Create one in Woodpecker: user menu › Personal access token
+      {isHttpUrl(base) ? (
+        <>
+          {' '}
+          (
+          <TextLink href={`${base}${TOKEN_PAGE}`} external inline>
+            {`${base}${TOKEN_PAGE}`}
+          </TextLink>
+          )
+        </>
+      ) : (
+        ` (<server>${TOKEN_PAGE})`
+      )}
+      . Stored encrypted; Grafana never shows it again.
+    </>
+  );
+}
+
+/**
+ * The data source settings. Only what the user sets is saved: an unset
+ * setting is absent from jsonData and the backend applies its default,
+ * shown here as "default: …".
+ */
 export function ConfigEditor(props: Props) {
   const { options, onOptionsChange } = props;
   const jsonData = options.jsonData ?? {};
   const secureJsonFields = options.secureJsonFields ?? {};
   const demo = !!jsonData.demo;
-  // Show the URL message once the user has touched the field, or when a URL is saved but invalid.
+  // The URL message: once the user has left the field, or at once for a saved URL that is invalid.
   const [urlTouched, setUrlTouched] = useState(false);
-  const urlMessage = urlError(options.url);
-  const showUrlError = !!urlMessage && (urlTouched || (options.url ?? '') !== '');
+  const url = useErrorOnBlur(urlError(options.url));
+  const urlMessage = urlTouched || (options.url ?? '') !== '' ? url.error : undefined;
 
   const setJsonData = (patch: Partial<WoodpeckerOptions>) => {
     const next: WoodpeckerOptions = { ...jsonData, ...patch };
     for (const key of Object.keys(patch) as Array<keyof WoodpeckerOptions>) {
-      if (next[key] === undefined) {
+      const v = next[key];
+      if (v === undefined || (Array.isArray(v) && v.length === 0)) {
         delete next[key];
       }
     }
@@ -116,6 +205,7 @@ export function ConfigEditor(props: Props) {
   };
 
   const onUrlChange = (event: ChangeEvent<HTMLInputElement>) => {
+    url.onTyping();
     onOptionsChange({ ...options, url: event.currentTarget.value });
   };
 
@@ -134,67 +224,52 @@ export function ConfigEditor(props: Props) {
     });
   };
 
-  const numberValue = (key: NumericKey) => {
-    const v = jsonData[key];
-    return v === undefined ? '' : String(v);
-  };
-
-  const numberError = (setting: NumericSetting) =>
-    numberInputError(jsonData[setting.key], setting.min, setting.whole, setting.exclusive);
+  const numberSetting = ({ key, label, description }: NumberSettingInfo) => (
+    <NumberSetting
+      key={key}
+      setting={key}
+      label={label}
+      description={description}
+      value={jsonData[key]}
+      onChange={(v) => setJsonData({ [key]: v })}
+    />
+  );
 
   return (
-    <Stack direction="column" gap={2}>
+    <Stack direction="column" gap={1}>
       <FieldSet label="Connection">
-        <InlineField
+        <Field
           label="Built-in demo data"
-          labelWidth={LABEL_WIDTH}
-          tooltip="Serve a built-in demo history instead of reading a Woodpecker server: try the dashboards without a server or token."
+          description="Serve a built-in history of example repositories instead of reading a Woodpecker server: try the dashboards without a server or token."
         >
-          <InlineSwitch
+          <Switch
             id="config-demo"
             aria-label="Built-in demo data"
             value={demo}
             onChange={(e) => setJsonData({ demo: e.currentTarget.checked || undefined })}
           />
-        </InlineField>
+        </Field>
         {!demo && (
-          <>
-            <InlineField
-              label="Woodpecker URL"
-              labelWidth={LABEL_WIDTH}
-              tooltip="The address of your Woodpecker server, the one you open in the browser (http or https)."
-              invalid={showUrlError}
-              error={showUrlError ? urlMessage : undefined}
-              required
-            >
-              <Input
-                id="config-url"
-                aria-label="Woodpecker URL"
-                width={48}
-                value={options.url ?? ''}
-                placeholder="https://ci.example.com"
-                onChange={onUrlChange}
-                onBlur={() => setUrlTouched(true)}
-              />
-            </InlineField>
-            <InlineField
-              label="Token"
-              labelWidth={LABEL_WIDTH}
-              tooltip="A Woodpecker personal access token (User settings → CLI & API). Stored encrypted; never shown again."
-              required
-            >
-              <SecretInput
-                id="config-token"
-                aria-label="Token"
-                width={48}
-                isConfigured={!!secureJsonFields.token}
-                value={options.secureJsonData?.token ?? ''}
-                placeholder="Personal access token"
-                onChange={onTokenChange}
-                onReset={onTokenReset}
-              />
-            </InlineField>
-          </>
+          <Field
+            label="Woodpecker URL"
+            description="The address of your Woodpecker server, the one you open in the browser (http or https)."
+            invalid={!!urlMessage}
+            error={urlMessage}
+            required
+          >
+            <Input
+              id="config-url"
+              aria-label="Woodpecker URL"
+              width={WIDTH}
+              value={options.url ?? ''}
+              placeholder="https://ci.example.com"
+              onChange={onUrlChange}
+              onBlur={() => {
+                url.onBlur();
+                setUrlTouched(true);
+              }}
+            />
+          </Field>
         )}
         {demo && (
           <Text variant="bodySmall" color="secondary">
@@ -203,148 +278,85 @@ export function ConfigEditor(props: Props) {
         )}
       </FieldSet>
 
+      {!demo && (
+        <FieldSet label="Authentication">
+          <Field label="Token" description={<TokenDescription url={options.url ?? ''} />} required>
+            <SecretInput
+              id="config-token"
+              aria-label="Token"
+              width={WIDTH}
+              isConfigured={!!secureJsonFields.token}
+              value={options.secureJsonData?.token ?? ''}
+              placeholder="Personal access token"
+              onChange={onTokenChange}
+              onReset={onTokenReset}
+            />
+          </Field>
+        </FieldSet>
+      )}
+
       <Divider />
 
       <FieldSet label="What counts as a deploy">
-        <Text variant="bodySmall" color="secondary">
-          Defaults for every query; a query may override them. Empty branches or environments include every one; empty
-          events, change events or statuses fall back to the defaults.
-        </Text>
-        <InlineField
-          label="Events"
-          labelWidth={LABEL_WIDTH}
-          tooltip="Woodpecker pipeline events that count as a deploy. Default: deployment."
-        >
-          <ListSelect
-            inputId="config-events"
-            aria-label="Events"
-            value={jsonData.events ?? SETTINGS_DEFAULTS.events}
-            options={WOODPECKER_EVENTS}
-            onChange={(v) => setJsonData({ events: v.length ? v : undefined })}
-            width={48}
-          />
-        </InlineField>
-        <InlineField
-          label="Deploy steps"
-          labelWidth={LABEL_WIDTH}
-          tooltip="Workflow or step names, or globs with * and ? (deploy, deploy-*). Their outcome and finish are the deploy's; a pipeline where none ran deployed nothing. Empty: the whole pipeline."
-        >
-          <ListSelect
-            inputId="config-deploy-steps"
-            aria-label="Deploy steps"
-            value={jsonData.deploySteps}
-            options={[]}
-            placeholder="Whole pipeline (type a name or glob)"
-            onChange={(v) => setJsonData({ deploySteps: v.length ? v : undefined })}
-            width={48}
-          />
-        </InlineField>
-        <Text variant="bodySmall" color="secondary">
-          Deploy steps: only these workflows or steps make the deploy, so a failed test before a skipped deploy is no
-          failed deploy.
-        </Text>
-        <InlineField
-          label="Change events"
-          labelWidth={LABEL_WIDTH}
-          tooltip="Woodpecker pipeline events whose pipelines are changes for lead time. Default: push."
-        >
-          <ListSelect
-            inputId="config-change-events"
-            aria-label="Change events"
-            value={jsonData.changeEvents ?? SETTINGS_DEFAULTS.changeEvents}
-            options={WOODPECKER_EVENTS}
-            onChange={(v) => setJsonData({ changeEvents: v.length ? v : undefined })}
-            width={48}
-          />
-        </InlineField>
-        <Text variant="bodySmall" color="secondary">
-          Change events: their pipelines are the changes; lead time runs from one&apos;s creation to the first
-          successful deploy that ships it.
-        </Text>
-        <InlineField
-          label="Branches"
-          labelWidth={LABEL_WIDTH}
-          tooltip="Only pipelines of these branches count (e.g. main). Empty: every branch."
-        >
-          <ListSelect
-            inputId="config-branches"
-            aria-label="Branches"
-            value={jsonData.branches}
-            options={[]}
-            placeholder="All branches (type to add)"
-            onChange={(v) => setJsonData({ branches: v.length ? v : undefined })}
-            width={48}
-          />
-        </InlineField>
-        <InlineField
-          label="Environments"
-          labelWidth={LABEL_WIDTH}
-          tooltip="Only deploys to these environments count (e.g. production). Empty: every environment."
-        >
-          <ListSelect
-            inputId="config-environments"
-            aria-label="Environments"
-            value={jsonData.environments}
-            options={[]}
-            placeholder="All environments (type to add)"
-            onChange={(v) => setJsonData({ environments: v.length ? v : undefined })}
-            width={48}
-          />
-        </InlineField>
-        <InlineField
-          label="Failure statuses"
-          labelWidth={LABEL_WIDTH}
-          tooltip="Pipeline statuses that make a deploy failed. Default: failure and error; add killed to count cancelled deploys."
-        >
-          <ListSelect
-            inputId="config-failure-statuses"
-            aria-label="Failure statuses"
-            value={jsonData.failureStatuses ?? SETTINGS_DEFAULTS.failureStatuses}
-            options={FAILURE_STATUSES}
-            allowCustomValue={false}
-            onChange={(v) => setJsonData({ failureStatuses: v.length ? v : undefined })}
-            width={48}
-          />
-        </InlineField>
-        <InlineField
+        <Box marginBottom={2}>
+          <Text variant="bodySmall" color="secondary">
+            Defaults for every query; a query may override each of them.
+          </Text>
+        </Box>
+        {DEPLOY_LISTS.map(({ key, label, description, options: known, placeholder }) => (
+          <Field key={key} label={label} description={description}>
+            <ListSelect
+              inputId={`config-${key}`}
+              aria-label={label}
+              value={jsonData[key]}
+              options={known}
+              allowCustomValue={known.length === 0}
+              placeholder={placeholder}
+              onChange={(v) => setJsonData({ [key]: v })}
+              width={WIDTH}
+            />
+          </Field>
+        ))}
+        <Field
           label="Open incidents"
-          labelWidth={LABEL_WIDTH}
-          tooltip="Exclude: statistics over resolved incidents only (the classic rule). Censor: open incidents count as still recovering, so a long outage raises the median."
+          description="Exclude: statistics over resolved incidents only (the classic rule). Censor: open incidents count as still recovering, so a long outage raises the median."
         >
-          <RadioButtonGroup<OpenIncidents>
-            options={OPEN_INCIDENT_OPTIONS}
-            value={jsonData.openIncidents ?? SETTINGS_DEFAULTS.openIncidents}
+          <OpenIncidentsSelect
+            inputId="config-openIncidents"
+            value={jsonData.openIncidents}
+            fallback={SETTINGS_DEFAULTS.openIncidents}
+            width={WIDTH}
             onChange={(v) => setJsonData({ openIncidents: v })}
           />
-        </InlineField>
-        <InlineFieldRow>
-          <Stack direction="column" gap={0}>
-            {NUMERIC_SETTINGS.map((setting) => (
-              <InlineField
-                key={setting.key}
-                label={setting.label}
-                labelWidth={LABEL_WIDTH}
-                tooltip={setting.tooltip}
-                invalid={!!numberError(setting)}
-                error={numberError(setting)}
-              >
-                <Input
-                  id={`config-${setting.key}`}
-                  aria-label={setting.label}
-                  type="number"
-                  width={16}
-                  min={setting.min}
-                  value={numberValue(setting.key)}
-                  placeholder={String(SETTINGS_DEFAULTS[setting.key])}
-                  onChange={(e) => {
-                    const text = e.currentTarget.value.trim();
-                    setJsonData({ [setting.key]: text === '' ? undefined : Number(text) });
-                  }}
-                />
-              </InlineField>
-            ))}
-          </Stack>
-        </InlineFieldRow>
+        </Field>
+        {RECOVERY_NUMBERS.map(numberSetting)}
+      </FieldSet>
+
+      <Divider />
+
+      <FieldSet label="Advanced">
+        <Box marginBottom={2}>
+          <Text variant="bodySmall" color="secondary">
+            How the data source reads Woodpecker. The defaults suit most servers.
+          </Text>
+        </Box>
+        {ADVANCED_NUMBERS.map(numberSetting)}
+        <Field
+          label="Read the user feed"
+          description={`One request tells which repositories have new pipelines, so only those are read again; pull-only repositories are always read. ${defaultPlaceholder(SETTINGS_DEFAULTS.userFeed ? 'on' : 'off')}.`}
+        >
+          <Switch
+            id="config-userFeed"
+            aria-label="Read the user feed"
+            value={jsonData.userFeed ?? SETTINGS_DEFAULTS.userFeed}
+            // Back at the default, the key goes: only a choice that differs is saved.
+            onChange={(e) =>
+              setJsonData({
+                userFeed: e.currentTarget.checked === SETTINGS_DEFAULTS.userFeed ? undefined : e.currentTarget.checked,
+              })
+            }
+          />
+        </Field>
       </FieldSet>
     </Stack>
   );

@@ -1,9 +1,8 @@
 import React from 'react';
 import { act, fireEvent, render, screen, waitFor, within } from '@testing-library/react';
-import { CoreApp, DataSourceInstanceSettings } from '@grafana/data';
+import { CoreApp } from '@grafana/data';
 
-import { DataSource } from '../datasource';
-import { FakeTemplateSrv } from '../testing/fakeTemplateSrv';
+import { fakeDataSource } from '../testing/fakes';
 import contract from '../contract.json';
 import { metricLabel, WoodpeckerOptions, WoodpeckerQuery } from '../types';
 import { QueryEditor } from './QueryEditor';
@@ -11,26 +10,9 @@ import { AnnotationQueryEditor } from './AnnotationQueryEditor';
 import { QueryHelp } from './QueryHelp';
 import { VariableQueryEditor } from './VariableQueryEditor';
 
-const RESOURCES: Record<string, string[]> = {
-  repos: ['org/app', 'org/api'],
-  environments: ['production', 'staging'],
-  branches: ['main', 'release'],
-};
-
 function makeDatasource(jsonData: WoodpeckerOptions = {}) {
-  const settings = {
-    id: 1,
-    uid: 'wp',
-    type: 'dorakit-woodpecker-datasource',
-    name: 'Woodpecker',
-    access: 'proxy',
-    jsonData,
-    meta: {},
-    readOnly: false,
-  } as unknown as DataSourceInstanceSettings<WoodpeckerOptions>;
-  const ds = new DataSource(settings, new FakeTemplateSrv({ repo: ['org/app'], env: 'production' }));
-  const getResource = jest.fn((path: string) => Promise.resolve(RESOURCES[path]));
-  ds.getResource = getResource as unknown as DataSource['getResource'];
+  const ds = fakeDataSource(jsonData);
+  const getResource = jest.spyOn(ds, 'getResource');
   return { ds, getResource };
 }
 
@@ -64,7 +46,7 @@ describe('QueryEditor', () => {
   });
 
   describe('query type', () => {
-    it('shows bucket, rolling and group by for summary and mttr', async () => {
+    it('shows bucket, rolling and group by for mttr', async () => {
       await renderEditor({ refId: 'A', queryType: 'mttr' });
       expect(screen.getByLabelText('Bucket')).toBeInTheDocument();
       expect(screen.getByLabelText('Rolling')).toBeInTheDocument();
@@ -108,6 +90,56 @@ describe('QueryEditor', () => {
       fireEvent.click(screen.getByText('Options'));
       expect(screen.queryByLabelText('Change events')).not.toBeInTheDocument();
       expect(screen.getByLabelText('Deploy steps')).toBeInTheDocument();
+    });
+
+    it('shows group by and metric for summary, no bucket or rolling (the backend reads neither)', async () => {
+      await renderEditor({ refId: 'A', queryType: 'summary' });
+      expect(screen.getByLabelText('Group by')).toBeInTheDocument();
+      expect(screen.queryByLabelText('Bucket')).not.toBeInTheDocument();
+      expect(screen.queryByLabelText('Rolling')).not.toBeInTheDocument();
+    });
+
+    it('offers and previews no recovery options for deploys', async () => {
+      await renderEditor({ refId: 'A', queryType: 'deploys' });
+      expect(screen.getByTestId('query-preview')).toHaveTextContent(
+        /^Deploy pipelines · repos: all · environments: all · events: deployment$/
+      );
+      fireEvent.click(screen.getByText('Options'));
+      for (const label of [
+        'Recovery window days',
+        'Flaky minutes',
+        'Minimum sample',
+        'Failure statuses',
+        'Open incidents',
+      ]) {
+        expect(screen.queryByLabelText(label)).not.toBeInTheDocument();
+      }
+    });
+
+    it('drops the fields the new type does not read', async () => {
+      const { lastChange } = await renderEditor({
+        refId: 'A',
+        queryType: 'trends',
+        repos: ['org/app'],
+        bucket: '1d',
+        rolling: '30d',
+        groupBy: ['repo'],
+        windowDays: 3,
+        openIncidents: 'censor',
+        changeEvents: ['tag'],
+      });
+      fireEvent.click(screen.getByRole('radio', { name: 'Summary' }));
+      expect(lastChange()).toEqual({
+        refId: 'A',
+        queryType: 'summary',
+        repos: ['org/app'],
+        groupBy: ['repo'],
+        windowDays: 3,
+        openIncidents: 'censor',
+        changeEvents: ['tag'],
+      });
+      fireEvent.click(screen.getByRole('radio', { name: 'Deploys' }));
+      expect(lastChange()).toEqual({ refId: 'A', queryType: 'deploys', repos: ['org/app'] });
     });
 
     it('switches type from the radio group and runs the query', async () => {
@@ -251,7 +283,7 @@ describe('QueryEditor', () => {
       const { lastChange, onRunQuery } = await renderEditor({ refId: 'A' }, { windowDays: 3 });
       fireEvent.click(screen.getByText('Options'));
       const input = screen.getByLabelText('Recovery window days') as HTMLInputElement;
-      expect(input.placeholder).toBe('3');
+      expect(input.placeholder).toBe('default: 3');
       fireEvent.change(input, { target: { value: '14' } });
       expect(lastChange().windowDays).toBe(14);
       fireEvent.blur(input);
@@ -261,8 +293,8 @@ describe('QueryEditor', () => {
     it('sets deploy steps as typed globs and change events from the list, with the defaults as placeholders', async () => {
       const { lastChange } = await renderEditor({ refId: 'A' }, { changeEvents: ['push', 'tag'] });
       fireEvent.click(screen.getByText('Options'));
-      expect(screen.getByText('Whole pipeline')).toBeInTheDocument();
-      expect(screen.getByText('push, tag')).toBeInTheDocument();
+      expect(screen.getByText('default: the whole pipeline')).toBeInTheDocument();
+      expect(screen.getByText('default: push, tag')).toBeInTheDocument();
 
       const steps = screen.getByLabelText('Deploy steps');
       fireEvent.change(steps, { target: { value: 'deploy-*' } });
@@ -274,11 +306,31 @@ describe('QueryEditor', () => {
       expect(lastChange().changeEvents).toEqual(['release']);
     });
 
-    it('validates numbers and durations', async () => {
+    it('shows the errors of a saved query at once', async () => {
       await renderEditor({ refId: 'A', queryType: 'mttr', bucket: '1 day', minSample: 0 });
-      expect(screen.getByText(/Use a duration such as 1h, 1d or 2w/)).toBeInTheDocument();
+      expect(screen.getByText(/Use a whole number followed by one of s, m, h, d, w, y/)).toBeInTheDocument();
       fireEvent.click(screen.getByText('Options'));
-      expect(screen.getByText('Enter a whole number of at least 1.')).toBeInTheDocument();
+      expect(screen.getByText('Enter a whole number from 1 to 1000000.')).toBeInTheDocument();
+    });
+
+    it('checks a typed duration on blur, not on each keystroke', async () => {
+      const { ds } = makeDatasource();
+      const Editor = () => {
+        const [query, setQuery] = React.useState<WoodpeckerQuery>({ refId: 'A', queryType: 'mttr' });
+        return <QueryEditor datasource={ds} query={query} onChange={setQuery} onRunQuery={jest.fn()} />;
+      };
+      render(<Editor />);
+      await act(async () => {});
+      const bucket = screen.getByLabelText('Bucket');
+      fireEvent.change(bucket, { target: { value: '30s' } });
+      expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+      fireEvent.blur(bucket);
+      expect(screen.getByRole('alert')).toHaveTextContent('Use at least 1m.');
+      fireEvent.change(bucket, { target: { value: '1' } });
+      expect(screen.queryByRole('alert')).not.toBeInTheDocument();
+      fireEvent.change(bucket, { target: { value: '1d' } });
+      fireEvent.blur(bucket);
+      expect(screen.queryByRole('alert')).not.toBeInTheDocument();
     });
   });
 

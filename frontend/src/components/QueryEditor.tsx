@@ -1,11 +1,10 @@
-import React, { FormEvent, useMemo, useState } from 'react';
+import React, { useMemo, useState } from 'react';
 import { QueryEditorProps, SelectableValue } from '@grafana/data';
 import {
   Collapse,
   InlineField,
   InlineFieldRow,
   InlineSwitch,
-  Input,
   RadioButtonGroup,
   Select,
   Stack,
@@ -14,23 +13,26 @@ import {
 
 import type { DataSource } from '../datasource';
 import { describeQuery } from '../describe';
+import { appliesTo, withType } from '../queryFields';
 import {
-  CHANGE_TYPES,
+  defaultPlaceholder,
   FAILURE_STATUSES,
   GROUP_BY_KEYS,
   GroupByKey,
   metricLabel,
-  OpenIncidents,
   QUERY_TYPES,
   QueryType,
   SETTINGS_DEFAULTS,
   SUMMARY_METRICS,
-  TABLE_TYPES,
+  WHOLE_PIPELINE,
   WOODPECKER_EVENTS,
   WoodpeckerOptions,
   WoodpeckerQuery,
 } from '../types';
+import { durationError, numberError } from '../validation';
+import { InlineInput } from './InlineInput';
 import { ListSelect } from './ListSelect';
+import { OpenIncidentsSelect } from './OpenIncidentsSelect';
 import { ResourceField } from './ResourceField';
 import { useResourceList } from './useResourceList';
 
@@ -40,13 +42,8 @@ export type Props = QueryEditorProps<DataSource, WoodpeckerQuery, WoodpeckerOpti
 };
 
 const LABEL_WIDTH = 16;
-const DURATION_RE = /^(\d+(ms|s|m|h|d|w|y)|\$\w+|\$\{[^}]+\}|\[\[[^\]]+\]\])$/;
-
-export const OPEN_INCIDENT_OPTIONS: Array<{ label: string; value: OpenIncidents; description: string }> = [
-  { label: 'Exclude', value: 'exclude', description: 'Statistics over resolved incidents only' },
-  { label: 'Censor', value: 'censor', description: 'Open incidents count as still recovering' },
-];
-
+/** The options' labels are longer ("Failure statuses"); at 16 they wrap onto two lines and overlap the row below. */
+const OPTION_LABEL_WIDTH = 20;
 /** The empty choice of the Metric select: the whole summary table. */
 export const ALL_FIELDS_LABEL = 'All fields (table)';
 
@@ -67,51 +64,29 @@ export function metricOptions(variables: string[], saved?: string): Array<Select
   return options;
 }
 
-function durationError(value: string | undefined): string | undefined {
-  if (!value) {
-    return undefined;
-  }
-  return DURATION_RE.test(value.trim()) ? undefined : 'Use a duration such as 1h, 1d or 2w, or a $variable.';
-}
-
-/** Limits the backend enforces (issue 4): a window of at least a minute, flaky ≥ 0, a whole minimum sample ≥ 1. */
-export function numberError(
-  value: number | undefined,
-  min: number,
-  whole = false,
-  exclusive = false
-): string | undefined {
-  if (value === undefined) {
-    return undefined;
-  }
-  if (whole && (!Number.isInteger(value) || value < min)) {
-    return `Enter a whole number of at least ${min}.`;
-  }
-  if (exclusive ? value <= min : value < min) {
-    return exclusive ? `Enter a number above ${min}.` : `Enter a number of at least ${min}.`;
-  }
-  return undefined;
-}
-
-function parseNumber(event: FormEvent<HTMLInputElement>): number | undefined {
-  const text = event.currentTarget.value.trim();
-  if (text === '') {
-    return undefined;
-  }
-  const n = Number(text);
-  return Number.isFinite(n) ? n : undefined;
+/** A typed number, or undefined for an empty field. */
+function parseNumber(text: string): number | undefined {
+  return text.trim() === '' ? undefined : Number(text);
 }
 
 export function QueryEditor(props: Props) {
   const { query, onChange, onRunQuery, datasource, fixedQueryType } = props;
   const settings = datasource.settings;
   const queryType: QueryType = fixedQueryType ?? query.queryType ?? 'summary';
+  const applies = (field: keyof WoodpeckerQuery) => appliesTo(queryType, field);
   const [optionsOpen, setOptionsOpen] = useState(false);
 
   const variables = useMemo(() => datasource.getVariableNames(), [datasource]);
   const repos = useResourceList(datasource, 'repos');
   const environments = useResourceList(datasource, 'environments', query.repos);
   const branches = useResourceList(datasource, 'branches', query.repos);
+
+  const save = (next: WoodpeckerQuery, run: boolean) => {
+    onChange(next);
+    if (run) {
+      onRunQuery();
+    }
+  };
 
   const change = (patch: Partial<WoodpeckerQuery>, run = true) => {
     const next: WoodpeckerQuery = { ...query, ...patch };
@@ -121,15 +96,10 @@ export function QueryEditor(props: Props) {
         delete next[key];
       }
     }
-    onChange(next);
-    if (run) {
-      onRunQuery();
-    }
+    save(next, run);
   };
 
-  const showSeries = queryType === 'mttr' || queryType === 'trends' || queryType === 'summary';
-  const showRecovery = !TABLE_TYPES.includes(queryType);
-  const showChangeEvents = CHANGE_TYPES.includes(queryType);
+  const recovery = applies('windowDays');
   const windowDefault = settings.windowDays ?? SETTINGS_DEFAULTS.windowDays;
   const flakyDefault = settings.flakyMinutes ?? SETTINGS_DEFAULTS.flakyMinutes;
   const minSampleDefault = settings.minSample ?? SETTINGS_DEFAULTS.minSample;
@@ -141,7 +111,7 @@ export function QueryEditor(props: Props) {
 
   const steps = query.deploySteps?.length ? query.deploySteps : stepsDefault;
   const optionsSummary = [
-    ...(showRecovery
+    ...(recovery
       ? [
           `window ${query.windowDays ?? windowDefault}d`,
           `flaky < ${query.flakyMinutes ?? flakyDefault}m`,
@@ -151,7 +121,7 @@ export function QueryEditor(props: Props) {
       : []),
     `events: ${(query.events?.length ? query.events : eventsDefault).join(', ')}`,
     ...(steps.length ? [`deploy steps: ${steps.join(', ')}`] : []),
-    ...(showChangeEvents
+    ...(applies('changeEvents')
       ? [`change events: ${(query.changeEvents?.length ? query.changeEvents : changeEventsDefault).join(', ')}`]
       : []),
   ].join(' · ');
@@ -164,8 +134,7 @@ export function QueryEditor(props: Props) {
             <RadioButtonGroup<QueryType>
               options={QUERY_TYPES}
               value={queryType}
-              // `metric` applies to summary only; the backend rejects it on other types.
-              onChange={(v) => change({ queryType: v, metric: v === 'summary' ? query.metric : undefined })}
+              onChange={(v) => save(withType(query, v), true)}
               aria-label="Query type"
             />
           </InlineField>
@@ -192,7 +161,7 @@ export function QueryEditor(props: Props) {
           list={environments}
           value={query.environments}
           variables={variables}
-          placeholder={settings.environments?.length ? settings.environments.join(', ') : 'All environments'}
+          placeholder={defaultPlaceholder(settings.environments ?? [], 'all environments')}
           onChange={(v) => change({ environments: v })}
         />
         <ResourceField
@@ -203,47 +172,43 @@ export function QueryEditor(props: Props) {
           list={branches}
           value={query.branches}
           variables={variables}
-          placeholder={settings.branches?.length ? settings.branches.join(', ') : 'All branches'}
+          placeholder={defaultPlaceholder(settings.branches ?? [], 'all branches')}
           onChange={(v) => change({ branches: v })}
         />
       </InlineFieldRow>
 
-      {showSeries && (
+      {applies('groupBy') && (
         <InlineFieldRow>
-          <InlineField
-            label="Bucket"
-            labelWidth={LABEL_WIDTH}
-            tooltip="Length of each point of the series (1h, 1d, 1w). Empty: the panel's interval, never under 1m."
-            invalid={!!durationError(query.bucket)}
-            error={durationError(query.bucket)}
-          >
-            <Input
+          {applies('bucket') && (
+            <InlineInput
               id="query-bucket"
+              label="Bucket"
+              labelWidth={LABEL_WIDTH}
+              tooltip="Length of each point of the series (1h, 1d, 1w; at least 1m). Empty: the panel's interval, never under 1m."
               aria-label="Bucket"
               width={14}
               value={query.bucket ?? ''}
               placeholder="auto"
-              onChange={(e) => change({ bucket: e.currentTarget.value || undefined }, false)}
+              error={durationError(query.bucket)}
+              onChange={(text) => change({ bucket: text || undefined }, false)}
               onBlur={onRunQuery}
             />
-          </InlineField>
-          <InlineField
-            label="Rolling"
-            labelWidth={LABEL_WIDTH}
-            tooltip="Each point summarises the incidents of this trailing window (e.g. 30d) instead of its bucket alone."
-            invalid={!!durationError(query.rolling)}
-            error={durationError(query.rolling)}
-          >
-            <Input
+          )}
+          {applies('rolling') && (
+            <InlineInput
               id="query-rolling"
+              label="Rolling"
+              labelWidth={LABEL_WIDTH}
+              tooltip="Each point summarises the incidents of this trailing window (e.g. 30d; at least 1m) instead of its bucket alone."
               aria-label="Rolling"
               width={14}
               value={query.rolling ?? ''}
               placeholder="off"
-              onChange={(e) => change({ rolling: e.currentTarget.value || undefined }, false)}
+              error={durationError(query.rolling)}
+              onChange={(text) => change({ rolling: text || undefined }, false)}
               onBlur={onRunQuery}
             />
-          </InlineField>
+          )}
           <InlineField
             label="Group by"
             labelWidth={LABEL_WIDTH}
@@ -260,32 +225,29 @@ export function QueryEditor(props: Props) {
               onChange={(v) => change({ groupBy: v as GroupByKey[] })}
             />
           </InlineField>
+          {applies('metric') && (
+            <InlineField
+              label="Metric"
+              labelWidth={LABEL_WIDTH}
+              tooltip="One number per group (repo/environment as labels) instead of the table: the shape alert rules need."
+            >
+              {/* Select (deprecated in favour of Combobox) as in ListSelect: Combobox measures text on a
+                  canvas and virtualises its menu, neither of which renders in jsdom tests. */}
+              {/* eslint-disable-next-line @typescript-eslint/no-deprecated */}
+              <Select<string>
+                inputId="query-metric"
+                aria-label="Metric"
+                width={40}
+                options={metricOptions(variables, query.metric)}
+                value={query.metric ?? ''}
+                onChange={(option: SelectableValue<string>) => change({ metric: option.value || undefined })}
+              />
+            </InlineField>
+          )}
         </InlineFieldRow>
       )}
 
-      {queryType === 'summary' && (
-        <InlineFieldRow>
-          <InlineField
-            label="Metric"
-            labelWidth={LABEL_WIDTH}
-            tooltip="One number per group (repo/environment as labels) instead of the table: the shape alert rules need."
-          >
-            {/* Select (deprecated in favour of Combobox) as in ListSelect: Combobox measures text on a
-                canvas and virtualises its menu, neither of which renders in jsdom tests. */}
-            {/* eslint-disable-next-line @typescript-eslint/no-deprecated */}
-            <Select<string>
-              inputId="query-metric"
-              aria-label="Metric"
-              width={40}
-              options={metricOptions(variables, query.metric)}
-              value={query.metric ?? ''}
-              onChange={(option: SelectableValue<string>) => change({ metric: option.value || undefined })}
-            />
-          </InlineField>
-        </InlineFieldRow>
-      )}
-
-      {queryType === 'incidents' && (
+      {applies('includeSuperseded') && (
         <InlineFieldRow>
           <InlineField
             label="Superseded"
@@ -316,71 +278,59 @@ export function QueryEditor(props: Props) {
         isOpen={optionsOpen}
         onToggle={() => setOptionsOpen(!optionsOpen)}
       >
-        {showRecovery && (
+        {recovery && (
           <InlineFieldRow>
-            <InlineField
+            <InlineInput
+              id="query-window-days"
               label="Recovery window"
-              labelWidth={LABEL_WIDTH}
+              labelWidth={OPTION_LABEL_WIDTH}
               tooltip="Days: a success within this many days of the first failure resolves the incident; later, it stays open."
-              invalid={!!numberError(query.windowDays, 0, false, true)}
-              error={numberError(query.windowDays, 0, false, true)}
-            >
-              <Input
-                id="query-window-days"
-                aria-label="Recovery window days"
-                type="number"
-                width={12}
-                value={query.windowDays ?? ''}
-                placeholder={String(windowDefault)}
-                suffix="d"
-                onChange={(e) => change({ windowDays: parseNumber(e) }, false)}
-                onBlur={onRunQuery}
-              />
-            </InlineField>
-            <InlineField
+              aria-label="Recovery window days"
+              type="number"
+              width={16}
+              value={query.windowDays === undefined ? '' : String(query.windowDays)}
+              placeholder={defaultPlaceholder(windowDefault)}
+              suffix="d"
+              error={numberError('windowDays', query.windowDays)}
+              onChange={(text) => change({ windowDays: parseNumber(text) }, false)}
+              onBlur={onRunQuery}
+            />
+            <InlineInput
+              id="query-flaky-minutes"
               label="Flaky below"
-              labelWidth={LABEL_WIDTH}
+              labelWidth={OPTION_LABEL_WIDTH}
               tooltip="Minutes: an incident resolved this fast is flagged flaky and left out of MTTR statistics."
-              invalid={!!numberError(query.flakyMinutes, 0)}
-              error={numberError(query.flakyMinutes, 0)}
-            >
-              <Input
-                id="query-flaky-minutes"
-                aria-label="Flaky minutes"
-                type="number"
-                width={12}
-                value={query.flakyMinutes ?? ''}
-                placeholder={String(flakyDefault)}
-                suffix="m"
-                onChange={(e) => change({ flakyMinutes: parseNumber(e) }, false)}
-                onBlur={onRunQuery}
-              />
-            </InlineField>
-            <InlineField
+              aria-label="Flaky minutes"
+              type="number"
+              width={16}
+              value={query.flakyMinutes === undefined ? '' : String(query.flakyMinutes)}
+              placeholder={defaultPlaceholder(flakyDefault)}
+              suffix="m"
+              error={numberError('flakyMinutes', query.flakyMinutes)}
+              onChange={(text) => change({ flakyMinutes: parseNumber(text) }, false)}
+              onBlur={onRunQuery}
+            />
+            <InlineInput
+              id="query-min-sample"
               label="Min sample"
-              labelWidth={LABEL_WIDTH}
+              labelWidth={OPTION_LABEL_WIDTH}
               tooltip="With fewer incidents than this, p50/p90/mean are left empty (null), never 0."
-              invalid={!!numberError(query.minSample, 1, true)}
-              error={numberError(query.minSample, 1, true)}
-            >
-              <Input
-                id="query-min-sample"
-                aria-label="Minimum sample"
-                type="number"
-                width={12}
-                value={query.minSample ?? ''}
-                placeholder={String(minSampleDefault)}
-                onChange={(e) => change({ minSample: parseNumber(e) }, false)}
-                onBlur={onRunQuery}
-              />
-            </InlineField>
+              aria-label="Minimum sample"
+              type="number"
+              width={16}
+              value={query.minSample === undefined ? '' : String(query.minSample)}
+              placeholder={defaultPlaceholder(minSampleDefault)}
+              error={numberError('minSample', query.minSample)}
+              onChange={(text) => change({ minSample: parseNumber(text) }, false)}
+              onBlur={onRunQuery}
+            />
           </InlineFieldRow>
         )}
         <InlineFieldRow>
-          {showRecovery && (
+          {recovery && (
             <InlineField
               label="Failure statuses"
-              labelWidth={LABEL_WIDTH}
+              labelWidth={OPTION_LABEL_WIDTH}
               tooltip="Pipeline statuses that count as a failed deploy. Empty: the data source's setting."
             >
               <ListSelect
@@ -390,14 +340,31 @@ export function QueryEditor(props: Props) {
                 options={FAILURE_STATUSES}
                 allowCustomValue={false}
                 width={30}
-                placeholder={statusesDefault.join(', ')}
+                placeholder={defaultPlaceholder(statusesDefault)}
                 onChange={(v) => change({ failureStatuses: v })}
               />
             </InlineField>
           )}
+          {recovery && (
+            <InlineField
+              label="Open incidents"
+              labelWidth={OPTION_LABEL_WIDTH}
+              tooltip="Exclude: statistics over resolved incidents only. Censor: open incidents count as recovering at or after the window."
+            >
+              <OpenIncidentsSelect
+                inputId="query-open-incidents"
+                value={query.openIncidents}
+                fallback={openDefault}
+                width={30}
+                onChange={(v) => change({ openIncidents: v })}
+              />
+            </InlineField>
+          )}
+        </InlineFieldRow>
+        <InlineFieldRow>
           <InlineField
             label="Events"
-            labelWidth={LABEL_WIDTH}
+            labelWidth={OPTION_LABEL_WIDTH}
             tooltip="Woodpecker events that count as a deploy. Empty: the data source's setting."
           >
             <ListSelect
@@ -408,13 +375,13 @@ export function QueryEditor(props: Props) {
               variables={variables}
               allowCustomValue={false}
               width={30}
-              placeholder={eventsDefault.join(', ')}
+              placeholder={defaultPlaceholder(eventsDefault)}
               onChange={(v) => change({ events: v })}
             />
           </InlineField>
           <InlineField
             label="Deploy steps"
-            labelWidth={LABEL_WIDTH}
+            labelWidth={OPTION_LABEL_WIDTH}
             tooltip="Workflow or step names, or globs with * and ? (deploy, deploy-*), that are the deploy inside a pipeline: its outcome and time come from them. Empty: the data source's setting, or the whole pipeline."
           >
             <ListSelect
@@ -424,14 +391,14 @@ export function QueryEditor(props: Props) {
               options={[]}
               variables={variables}
               width={30}
-              placeholder={stepsDefault.length ? stepsDefault.join(', ') : 'Whole pipeline'}
+              placeholder={defaultPlaceholder(stepsDefault, WHOLE_PIPELINE)}
               onChange={(v) => change({ deploySteps: v })}
             />
           </InlineField>
-          {showChangeEvents && (
+          {applies('changeEvents') && (
             <InlineField
               label="Change events"
-              labelWidth={LABEL_WIDTH}
+              labelWidth={OPTION_LABEL_WIDTH}
               tooltip="Woodpecker events whose pipelines are changes for lead time: each is delivered by the next successful deploy of its branch. Empty: the data source's setting."
             >
               <ListSelect
@@ -442,21 +409,8 @@ export function QueryEditor(props: Props) {
                 variables={variables}
                 allowCustomValue={false}
                 width={30}
-                placeholder={changeEventsDefault.join(', ')}
+                placeholder={defaultPlaceholder(changeEventsDefault)}
                 onChange={(v) => change({ changeEvents: v })}
-              />
-            </InlineField>
-          )}
-          {showRecovery && (
-            <InlineField
-              label="Open incidents"
-              labelWidth={LABEL_WIDTH}
-              tooltip="Exclude: statistics over resolved incidents only. Censor: open incidents count as recovering at or after the window."
-            >
-              <RadioButtonGroup<OpenIncidents>
-                options={OPEN_INCIDENT_OPTIONS}
-                value={query.openIncidents ?? openDefault}
-                onChange={(v) => change({ openIncidents: v })}
               />
             </InlineField>
           )}
