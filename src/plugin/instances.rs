@@ -88,17 +88,17 @@ impl Instances {
             .ok_or("the request carries no data source settings")?;
         let key = instance_key(settings);
         let version = fingerprint(settings);
-        {
-            let mut live = self.lock();
-            self.release_idle(&mut live);
-            if let Some(l) = live.get_mut(&key).filter(|l| l.version == version) {
-                l.used = Instant::now();
-                return Ok(l.instance.clone());
-            }
+        let mut live = self.lock();
+        self.release_idle(&mut live);
+        if let Some(l) = live.get_mut(&key).filter(|l| l.version == version) {
+            l.used = Instant::now();
+            return Ok(l.instance.clone());
         }
+        // Built under the lock (it does no I/O): queries arriving together
+        // share one instance and its cache instead of each starting cold.
         let instance = Arc::new(self.build(settings)?);
         // Replaces (and so releases) an instance of older settings.
-        self.lock().insert(
+        live.insert(
             key,
             Live {
                 version,
@@ -165,4 +165,32 @@ fn fingerprint(s: &DataSourceInstanceSettings) -> u64 {
     let secure: BTreeMap<_, _> = s.decrypted_secure_json_data.iter().collect();
     secure.hash(&mut h);
     h.finish()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Many first queries at once share one instance (and so one cache);
+    /// each building its own would start cold and fetch everything again.
+    #[test]
+    fn concurrent_first_queries_share_one_instance() {
+        let instances = Arc::new(Instances::default());
+        let ctx = PluginContext {
+            data_source_instance_settings: Some(DataSourceInstanceSettings {
+                uid: "shared".into(),
+                url: "https://ci.example.com".into(),
+                json_data: b"{}".to_vec(),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let got: Vec<Arc<Instance>> = std::thread::scope(|s| {
+            let calls: Vec<_> = (0..16)
+                .map(|_| s.spawn(|| instances.get(Some(&ctx)).unwrap()))
+                .collect();
+            calls.into_iter().map(|c| c.join().unwrap()).collect()
+        });
+        assert!(got.iter().all(|i| Arc::ptr_eq(i, &got[0])));
+    }
 }
