@@ -96,32 +96,22 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// A status or event as its index in `ALL` (255 for `Other`), so the byte
+/// stays the same whatever the enum's representation.
+fn index_in<T: PartialEq>(all: &[T], v: &T) -> u8 {
+    all.iter().position(|x| x == v).map_or(255, |i| i as u8)
+}
+
+fn from_index<T: Copy>(all: &[T], b: u8, other: T) -> T {
+    all.get(usize::from(b)).copied().unwrap_or(other)
+}
+
 fn status_id(s: Status) -> u8 {
-    Status::ALL
-        .iter()
-        .position(|x| *x == s)
-        .map_or(255, |i| i as u8)
+    index_in(&Status::ALL, &s)
 }
 
 fn status_of(b: u8) -> Status {
-    Status::ALL
-        .get(usize::from(b))
-        .copied()
-        .unwrap_or(Status::Other)
-}
-
-fn event_id(e: Event) -> u8 {
-    Event::ALL
-        .iter()
-        .position(|x| *x == e)
-        .map_or(255, |i| i as u8)
-}
-
-fn event_of(b: u8) -> Event {
-    Event::ALL
-        .get(usize::from(b))
-        .copied()
-        .unwrap_or(Event::Other)
+    from_index(&Status::ALL, b, Status::Other)
 }
 
 /// A lowercase 40-hex sha as 20 bytes; anything else is kept as text.
@@ -164,7 +154,7 @@ pub(crate) fn encode_pipeline(p: &Pipeline) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(48));
     w.u(p.number);
     w.byte(status_id(p.status));
-    w.byte(event_id(p.event));
+    w.byte(index_in(&Event::ALL, &p.event));
     w.u(p.parent);
     w.i(p.created);
     put_times(&mut w, p.started, p.finished, p.created);
@@ -196,7 +186,7 @@ pub(crate) fn decode_pipeline(bytes: &[u8]) -> Option<Pipeline> {
     let mut r = Reader(bytes);
     let number = r.u()?;
     let status = status_of(r.byte()?);
-    let event = event_of(r.byte()?);
+    let event = from_index(&Event::ALL, r.byte()?, Event::Other);
     let parent = r.u()?;
     let created = r.i()?;
     let (started, finished) = get_times(&mut r, created)?;
