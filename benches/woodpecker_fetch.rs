@@ -172,7 +172,7 @@ async fn many_repos() {
         rows[4].requests,
     );
     println!(
-        "held: {held} pipelines in {held_bytes} heap bytes = {:.0} B per cached pipeline (what the cache keeps, two copies: the window and the snapshot queries share)",
+        "held: {held} pipelines in {held_bytes} heap bytes = {:.0} B per cached pipeline (one copy, shared with the histories served)",
         held_bytes as f64 / held.max(1) as f64
     );
 }

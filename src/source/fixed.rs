@@ -16,7 +16,7 @@ use crate::domain::Pipeline;
 use crate::woodpecker::parse_pipeline_json;
 
 pub struct FixedSource {
-    repos: Vec<(Repo, Arc<[Pipeline]>)>,
+    repos: Vec<(Repo, Arc<Vec<Pipeline>>)>,
     /// Says where the history came from, for the health check.
     origin: String,
     loaded_at: i64,
@@ -81,7 +81,12 @@ impl FixedSource {
         // Like the cache, hold finished pipelines only.
         let repos = repos
             .into_iter()
-            .map(|(r, p)| (r, p.into_iter().filter(Pipeline::is_finished).collect()))
+            .map(|(r, p)| {
+                (
+                    r,
+                    Arc::new(p.into_iter().filter(Pipeline::is_finished).collect()),
+                )
+            })
             .collect();
         FixedSource {
             repos,
@@ -90,7 +95,7 @@ impl FixedSource {
         }
     }
 
-    fn find(&self, name: &str) -> Option<&(Repo, Arc<[Pipeline]>)> {
+    fn find(&self, name: &str) -> Option<&(Repo, Arc<Vec<Pipeline>>)> {
         self.repos
             .iter()
             .find(|(r, _)| r.full_name.eq_ignore_ascii_case(name))

@@ -20,7 +20,7 @@ use crate::domain::{Event, Pipeline};
 #[derive(Clone, Debug)]
 pub struct History {
     pub repo: Repo,
-    pub pipelines: Arc<[Pipeline]>,
+    pub pipelines: Arc<Vec<Pipeline>>,
     /// The look-back cap stopped the fetch before the chain's start.
     pub capped: bool,
     /// Reading stopped at the most pipelines one repo may hold.

@@ -101,7 +101,7 @@ pub struct RepoHistory {
     pub repo: Repo,
     /// Finished pipelines (`finished > 0`) matching the events, ordered by
     /// `number`, newest first. May reach further back than asked for.
-    pub pipelines: Arc<[Pipeline]>,
+    pub pipelines: Arc<Vec<Pipeline>>,
     /// Paging stopped at `since - max_lookback_secs` while `covered` still
     /// said false: the history before that point was not read.
     pub capped: bool,
@@ -152,7 +152,6 @@ struct Slot {
 struct Entry {
     repo: Option<Repo>,
     window: Window,
-    snapshot: Option<Arc<[Pipeline]>>,
     refreshed: Option<Instant>,
     fetched_at: i64,
     failure: RecentFailure,
@@ -535,8 +534,8 @@ impl PipelineCache {
                 if matches!(e, Error::Deadline { .. }) {
                     bump(&self.inner.counters.deadlines_hit, 1);
                 }
-                // Keep whatever pages did arrive (extend commits page by page).
-                entry.snapshot = None;
+                // Whatever pages did arrive are kept (extend commits page by
+                // page).
                 // While Woodpecker is down, what is held is still true as of
                 // `fetched_at`: serve it and say why it is old. A server that
                 // stops paging gives all it will ever give.
@@ -563,13 +562,10 @@ impl PipelineCache {
         let Entry {
             repo,
             window,
-            snapshot,
             fetched_at,
             ..
         } = &mut *entry;
-        let pipelines = snapshot
-            .get_or_insert_with(|| Arc::from(window.pipelines.as_slice()))
-            .clone();
+        let pipelines = window.pipelines.clone();
         let capped = !window.complete
             && !window.truncated
             && window.floor.is_some_and(|f| f.created < floor_limit)
@@ -655,9 +651,9 @@ impl PipelineCache {
         for (i, tree) in trees {
             match tree {
                 Ok(t) => {
-                    entry.window.pipelines[i].workflows = Some(t);
-                    fetched.push(entry.window.pipelines[i].number);
-                    entry.snapshot = None;
+                    let p = &mut Arc::make_mut(&mut entry.window.pipelines)[i];
+                    p.workflows = Some(t);
+                    fetched.push(p.number);
                 }
                 Err(e) => {
                     failure.get_or_insert(e);
@@ -692,7 +688,7 @@ impl PipelineCache {
             full_name: meta.full_name,
         });
         entry.window = Window {
-            pipelines,
+            pipelines: Arc::new(pipelines),
             unfinished: meta.unfinished.into_iter().collect(),
             top: meta.top.map(mark),
             floor: meta.floor.map(mark),
@@ -833,7 +829,6 @@ impl PipelineCache {
             && entry.window.unfinished.is_empty()
             && !entry.window.is_empty();
         let mut as_of = started_at;
-        let mut changed = false;
         let mut refreshed = fresh;
         let mut outcome = Ok(());
         if !fresh && unchanged {
@@ -846,7 +841,6 @@ impl PipelineCache {
                 cfg.pending_recheck_secs,
                 cfg.after_margin_secs,
             ) {
-                let before = (entry.window.top, entry.window.pipelines.len());
                 match entry
                     .window
                     .refresh(plan, events, cfg.max_rows_per_repo, fetch)
@@ -856,13 +850,11 @@ impl PipelineCache {
                     Err(PassError::Fetch(e)) => return Err(e),
                     Err(PassError::Stuck(detail)) => outcome = Err(stuck(detail)),
                 }
-                changed |= before != (entry.window.top, entry.window.pipelines.len());
             } else {
                 refreshed = true;
             }
         }
         if outcome.is_ok() {
-            let before = entry.window.pipelines.len();
             // The permit `history_of` holds carries one request; pages read
             // ahead take the permits nothing is waiting for.
             let ahead = ReadAhead {
@@ -887,7 +879,6 @@ impl PipelineCache {
                 .extend(events, cfg.max_rows_per_repo, ahead, fetch, need_and_store)
                 .await;
             entry.stored = stored;
-            changed |= before != entry.window.pipelines.len();
             match res {
                 Ok(_) => {}
                 Err(PassError::Fetch(e)) => outcome = Err(e),
@@ -895,9 +886,6 @@ impl PipelineCache {
                 // history: keep it as refreshed.
                 Err(PassError::Stuck(detail)) => outcome = Err(stuck(detail)),
             }
-        }
-        if changed {
-            entry.snapshot = None;
         }
         let stuck_only = matches!(outcome, Err(Error::Paging { .. }));
         if !fresh && refreshed && (outcome.is_ok() || stuck_only) {

@@ -43,6 +43,7 @@
 
 use std::collections::{BTreeMap, HashSet};
 use std::future::Future;
+use std::sync::Arc;
 
 use super::client::{PipelinePage, PER_PAGE};
 use super::error::Error;
@@ -93,7 +94,9 @@ impl RowMark {
 #[derive(Debug, Default)]
 pub(crate) struct Window {
     /// Finished pipelines that match the entry's events, newest first.
-    pub pipelines: Vec<Pipeline>,
+    /// Shared with the histories served from it: a change copies them only
+    /// while a query still holds the old ones.
+    pub pipelines: Arc<Vec<Pipeline>>,
     /// Unfinished matching pipelines to re-check: number → created.
     pub unfinished: BTreeMap<u64, i64>,
     pub top: Option<RowMark>,
@@ -224,10 +227,10 @@ impl Window {
         self.top = Some(new_top);
         self.unfinished = still_unfinished;
         if !finished_now.is_empty() {
-            self.pipelines.extend(finished_now);
-            self.pipelines
-                .sort_unstable_by_key(|p| std::cmp::Reverse(p.number));
-            self.pipelines.dedup_by_key(|p| p.number);
+            let pipelines = Arc::make_mut(&mut self.pipelines);
+            pipelines.extend(finished_now);
+            pipelines.sort_unstable_by_key(|p| std::cmp::Reverse(p.number));
+            pipelines.dedup_by_key(|p| p.number);
         }
         Ok(page_no)
     }
@@ -411,7 +414,7 @@ impl Window {
                 continue;
             }
             if p.is_finished() {
-                self.pipelines.push(p);
+                Arc::make_mut(&mut self.pipelines).push(p);
             } else {
                 self.unfinished.insert(p.number, p.created);
             }
