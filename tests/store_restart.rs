@@ -292,3 +292,32 @@ async fn a_read_killed_half_way_keeps_the_pages_before_it() {
         "as a fresh plugin answers"
     );
 }
+
+/// A repo deleted and re-created under the same name has a new id: the
+/// held window (whose id outlived the restart) is dropped and the new repo
+/// read afresh, in memory and in the store.
+#[tokio::test]
+async fn a_repo_re_created_under_a_new_id_is_read_afresh() {
+    let (s, names) = server(1, 200).await;
+    let dir = TempDir::new("recreated");
+    let ctx = || context_for(&s.url(), "recreated", json!({}));
+    let plugin = plugin_on(&dir).await;
+    answer(&plugin, ctx(), &names).await;
+    plugin.kill9().await;
+    s.remove_repo(1);
+    s.add_repo(9, "org/r0");
+    s.set_pipelines(9, gen_pipelines(120, t0() + 5 * 86_400));
+    let plugin = plugin_on(&dir).await;
+    let got = answer(&plugin, ctx(), &names).await;
+    let fresh = PluginProcess::start().await;
+    assert!(
+        got == answer(&fresh, ctx(), &names).await,
+        "as a fresh plugin answers"
+    );
+    plugin.kill9().await;
+    let plugin = plugin_on(&dir).await;
+    assert!(
+        answer(&plugin, ctx(), &names).await == got,
+        "the stored window was replaced"
+    );
+}

@@ -520,8 +520,20 @@ impl PipelineCache {
                 None => {
                     let r = match deadline.run(self.inner.permits.acquire()).await {
                         Some(_permit) => {
-                            self.fetch(&mut entry, key, need, asked, fresh, &wants_more)
-                                .await
+                            let held = entry.repo.is_some();
+                            let mut r = self
+                                .fetch(&mut entry, key, need, asked, fresh, &wants_more)
+                                .await;
+                            if held && matches!(r, Err(Error::RepoNotFound { .. })) {
+                                // Deleted, or re-created under a new id (held
+                                // ids outlive restarts): forget what is held
+                                // and look the name up again.
+                                self.forget(&mut entry, key);
+                                r = self
+                                    .fetch(&mut entry, key, need, asked, false, &wants_more)
+                                    .await;
+                            }
+                            r
                         }
                         None => Err(deadline.exceeded(&format!("a turn to read {}", key.0))),
                     };
@@ -668,6 +680,17 @@ impl PipelineCache {
         outcome.err()
     }
 
+    /// Drops what is held of an entry's repo, in memory and (with the next
+    /// write, which replaces the stored window) on disk.
+    fn forget(&self, entry: &mut Entry, key: &Key) {
+        tracing::info!(repo = %key.0, "repo not found under its held id; reading it afresh");
+        *entry = Entry {
+            restored: true,
+            ..Entry::default()
+        };
+        self.inner.repo_ids.lock().unwrap().remove(&key.0);
+    }
+
     /// Fills an entry from the store, once per slot.
     async fn restore(&self, entry: &mut Entry, key: &Key) {
         entry.restored = true;
@@ -776,8 +799,11 @@ impl PipelineCache {
             unfinished: w.unfinished.iter().map(|(n, c)| (*n, *c)).collect(),
             ..StoredMeta::default()
         };
+        // Nothing stored yet: whatever the store holds under this name is
+        // from an earlier life of the window and is replaced.
+        let replace = stored.is_none();
         slot.store
-            .save(slot.namespace, &store_window(key), meta, &rows);
+            .save(slot.namespace, &store_window(key), meta, &rows, replace);
         *stored = StoredRange::of(w);
         true
     }

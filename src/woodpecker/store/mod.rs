@@ -76,10 +76,12 @@ struct Write {
     key: Vec<u8>,
     meta: StoredMeta,
     rows: Vec<(u64, Vec<u8>)>,
+    /// Drop the window's stored rows first.
+    replace: bool,
 }
 
 enum Job {
-    Write(Write),
+    Write(Box<Write>),
     /// Answered once everything queued before it is committed.
     Barrier(tokio::sync::oneshot::Sender<()>),
 }
@@ -175,7 +177,7 @@ impl DiskStore {
             };
             let rows = tx.open_table(ROWS)?;
             let mut pipelines = Vec::new();
-            for row in rows.range((key.as_slice(), 0)..=(key.as_slice(), u64::MAX))? {
+            for row in rows.range(window_rows(&key))? {
                 match decode_pipeline(row?.1.value()) {
                     Some(p) => pipelines.push(p),
                     None => return Ok(None),
@@ -190,18 +192,27 @@ impl DiskStore {
         })
     }
 
-    /// Queues a window's bookkeeping and new or changed rows; committed
-    /// together, in order with the other writes.
-    pub(crate) fn save(&self, ns: Namespace, window: &str, meta: StoredMeta, rows: &[&Pipeline]) {
+    /// Queues a window's bookkeeping and new or changed rows (all its rows,
+    /// replacing what is stored, with `replace`); committed together, in
+    /// order with the other writes.
+    pub(crate) fn save(
+        &self,
+        ns: Namespace,
+        window: &str,
+        meta: StoredMeta,
+        rows: &[&Pipeline],
+        replace: bool,
+    ) {
         let rows = rows
             .iter()
             .map(|p| (p.number, codec::encode_pipeline(p)))
             .collect();
-        self.send(Job::Write(Write {
+        self.send(Job::Write(Box::new(Write {
             key: ns.key(window),
             meta,
             rows,
-        }));
+            replace,
+        })));
     }
 
     /// Waits until every write queued so far is committed.
@@ -217,6 +228,11 @@ impl DiskStore {
             let _ = jobs.send(job);
         }
     }
+}
+
+/// The row keys of one window.
+fn window_rows(key: &[u8]) -> std::ops::RangeInclusive<(&[u8], u64)> {
+    (key, 0)..=(key, u64::MAX)
 }
 
 fn layout(db: &Database) -> Option<u64> {
@@ -274,7 +290,7 @@ impl Writer {
             for job in batch {
                 match job {
                     Job::Barrier(done) => barriers.push(done),
-                    Job::Write(w) => writes.push(w),
+                    Job::Write(w) => writes.push(*w),
                 }
             }
             if !writes.is_empty() {
@@ -298,6 +314,7 @@ impl Writer {
                 key,
                 mut meta,
                 rows: new_rows,
+                replace,
             } in writes
             {
                 let was = windows
@@ -305,6 +322,10 @@ impl Writer {
                     .and_then(|m| decode_meta(m.value()))
                     .map_or(0, |m| m.bytes);
                 let mut bytes = was;
+                if replace {
+                    rows.retain_in(window_rows(&key), |_, _| false)?;
+                    bytes = 0;
+                }
                 for (number, row) in &new_rows {
                     let replaced = rows.insert((key.as_slice(), *number), row.as_slice())?;
                     bytes = bytes.saturating_sub(replaced.map_or(0, |r| r.value().len() as u64));
@@ -351,9 +372,7 @@ impl Writer {
                 break;
             }
             windows.remove(key.as_slice())?;
-            rows.retain_in((key.as_slice(), 0)..=(key.as_slice(), u64::MAX), |_, _| {
-                false
-            })?;
+            rows.retain_in(window_rows(&key), |_, _| false)?;
             self.total.fetch_sub(
                 bytes.min(self.total.load(Ordering::Relaxed)),
                 Ordering::Relaxed,
@@ -408,7 +427,7 @@ mod tests {
     ) {
         let rows: Vec<Pipeline> = numbers.clone().map(row).collect();
         let refs: Vec<&Pipeline> = rows.iter().collect();
-        store.save(ns, window, meta(*numbers.end()), &refs);
+        store.save(ns, window, meta(*numbers.end()), &refs, false);
         store.flushed().await;
     }
 
