@@ -87,8 +87,7 @@ fn repo_history(rng: &mut SplitMix, count: u64) -> Vec<Pipeline> {
         if event == Event::Push && branch == "main" {
             last_push = Some((number, commit.clone()));
         }
-        let workflows =
-            (rng.below(10) < 3).then(|| tree(rng, event, status, started, finished).into());
+        let workflows = (rng.below(10) < 3).then(|| tree(rng, event, status, started, finished));
         out.push(Pipeline {
             number,
             status,
