@@ -79,10 +79,9 @@ fn open(source: &Source, now: i64) -> Result<Arc<dyn PipelineSource>, Failure> {
         Source::Demo => Origin::Demo,
         Source::Input(path) if path == "-" => {
             // Blocking is fine: nothing else runs before the input is read.
-            let text = std::io::read_to_string(std::io::stdin())
-                .map_err(|e| Failure::Runtime(format!("cannot read standard input: {e}")))?;
-            let fixed = FixedSource::from_json_lines(&text, "standard input", now)
-                .map_err(Failure::Runtime)?;
+            let fixed =
+                FixedSource::from_json_lines(std::io::stdin().lock(), "standard input", now)
+                    .map_err(Failure::Runtime)?;
             return Ok(Arc::new(fixed));
         }
         Source::Input(path) => Origin::File(path.clone()),

@@ -2,18 +2,17 @@
 //! exports read from a file. Served through the same interface as a real
 //! server, so every query, resource and the health check work on them.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use tonic::async_trait;
 
 use super::demo::{demo_history, DEMO_DAYS};
+use super::json_lines::read_json_lines;
 use super::{
     Deadline, HealthReport, Histories, History, HistoryRequest, PipelineSource, Repo, SourceError,
     SourceErrorKind,
 };
 use crate::domain::Pipeline;
-use crate::woodpecker::parse_pipeline_json;
 
 pub struct FixedSource {
     repos: Vec<(Repo, Arc<Vec<Pipeline>>)>,
@@ -43,27 +42,14 @@ impl FixedSource {
     }
 
     /// A JSON-lines export: one Woodpecker pipeline object per line (3.x or
-    /// 2.x field names) with a `repo` field naming its repository.
-    pub fn from_json_lines(text: &str, origin: &str, now: i64) -> Result<FixedSource, String> {
-        let mut by_repo: BTreeMap<String, Vec<Pipeline>> = BTreeMap::new();
-        for (i, line) in text.lines().enumerate() {
-            if line.trim().is_empty() {
-                continue;
-            }
-            let at = |m: String| format!("{origin}, line {}: {m}", i + 1);
-            let value: serde_json::Value =
-                serde_json::from_str(line).map_err(|e| at(format!("not JSON ({e})")))?;
-            let repo = value
-                .get("repo")
-                .and_then(|r| r.as_str())
-                .filter(|r| !r.trim().is_empty())
-                .ok_or_else(|| at("needs a \"repo\" field with the repository's full name".into()))?
-                .trim()
-                .to_string();
-            let pipeline = parse_pipeline_json(value).map_err(at)?;
-            by_repo.entry(repo).or_default().push(pipeline);
-        }
-        let repos = by_repo
+    /// 2.x field names) with a `repo` field naming its repository. An error
+    /// names `origin`: "cannot read …", or the first bad line.
+    pub fn from_json_lines(
+        input: impl std::io::Read,
+        origin: &str,
+        now: i64,
+    ) -> Result<FixedSource, String> {
+        let repos = read_json_lines(input, origin)?
             .into_iter()
             .enumerate()
             .map(|(i, (name, pipelines))| {
@@ -163,7 +149,7 @@ mod tests {
             "\n",
             r#"{"repo":"acme/web","number":1,"event":"push","status":"running","branch":"main","created":3,"finished":0}"#,
         );
-        let s = FixedSource::from_json_lines(text, "history.jsonl", 100).unwrap();
+        let s = FixedSource::from_json_lines(text.as_bytes(), "history.jsonl", 100).unwrap();
         let repos = s.repos(Deadline::NONE).await.unwrap();
         assert_eq!(repos.len(), 2);
         let h = s
@@ -203,15 +189,15 @@ mod tests {
 
     #[test]
     fn bad_lines_are_named() {
-        let e = FixedSource::from_json_lines("{\"number\":1}", "h.jsonl", 0)
+        let e = FixedSource::from_json_lines(&b"{\"number\":1}"[..], "h.jsonl", 0)
             .err()
             .unwrap();
         assert!(e.contains("h.jsonl, line 1") && e.contains("repo"), "{e}");
-        let e = FixedSource::from_json_lines("\n{oops", "h.jsonl", 0)
+        let e = FixedSource::from_json_lines(&b"\n{oops"[..], "h.jsonl", 0)
             .err()
             .unwrap();
         assert!(e.contains("line 2") && e.contains("not JSON"), "{e}");
-        let e = FixedSource::from_json_lines(r#"{"repo":"a/b","number":"x"}"#, "h.jsonl", 0)
+        let e = FixedSource::from_json_lines(&br#"{"repo":"a/b","number":"x"}"#[..], "h.jsonl", 0)
             .err()
             .unwrap();
         assert!(e.contains("line 1"), "{e}");

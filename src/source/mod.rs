@@ -4,6 +4,7 @@
 
 mod demo;
 pub mod fixed;
+mod json_lines;
 pub mod woodpecker;
 
 use crate::woodpecker::Counters;
@@ -141,9 +142,9 @@ pub fn open(origin: Origin, now: i64) -> Result<Arc<dyn PipelineSource>, SourceE
     Ok(match origin {
         Origin::Demo => Arc::new(fixed::FixedSource::demo(now)),
         Origin::File(path) => {
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| bad(format!("cannot read {path}: {e}")))?;
-            Arc::new(fixed::FixedSource::from_json_lines(&text, &path, now).map_err(bad)?)
+            let file =
+                std::fs::File::open(&path).map_err(|e| bad(format!("cannot read {path}: {e}")))?;
+            Arc::new(fixed::FixedSource::from_json_lines(file, &path, now).map_err(bad)?)
         }
         Origin::Server(c) => Arc::new(woodpecker::WoodpeckerSource::connect(c)?),
     })

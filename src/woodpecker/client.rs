@@ -9,6 +9,7 @@ use bytes::{Bytes, BytesMut};
 use reqwest::header::{HeaderValue, ACCEPT, AUTHORIZATION, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use serde::de::DeserializeOwned;
+use serde::Deserialize;
 use tokio::time::Instant as TokioInstant;
 
 use super::config::{ClientConfig, Token};
@@ -399,9 +400,10 @@ impl WoodpeckerClient {
             query.push(("event", list.join(",")));
         }
         let rel = format!("/api/repos/{}/pipelines", repo.id);
-        let rows: Vec<WirePipeline> = self
-            .get_json(&rel, &query, On404::Repo(&repo.full_name))
+        let body = self
+            .get_json_body(&rel, &query, On404::Repo(&repo.full_name))
             .await?;
+        let rows: Vec<WirePipeline> = decode(&body, &rel, &query)?;
         let c = &self.inner.counters;
         bump(&c.pages, 1);
         bump(&c.pipelines_parsed, rows.len() as u64);
@@ -427,7 +429,8 @@ impl WoodpeckerClient {
     /// pipeline object without `workflows` has an empty tree.
     pub async fn workflow_tree(&self, repo: &Repo, number: u64) -> Result<Arc<[Workflow]>, Error> {
         let rel = format!("/api/repos/{}/pipelines/{number}", repo.id);
-        let detail: WirePipeline = self.get_json(&rel, &[], On404::Endpoint).await?;
+        let body = self.get_json_body(&rel, &[], On404::Endpoint).await?;
+        let detail: WirePipeline = decode(&body, &rel, &[])?;
         bump(&self.inner.counters.trees, 1);
         Ok(detail
             .into_domain()
@@ -441,19 +444,27 @@ impl WoodpeckerClient {
         query: &[(&str, String)],
         on404: On404<'_>,
     ) -> Result<T, Error> {
+        let body = self.get_json_body(rel, query, on404).await?;
+        decode(&body, rel, query)
+    }
+
+    /// A body that looks like JSON, for [`decode`] to read into types that
+    /// borrow from it.
+    async fn get_json_body(
+        &self,
+        rel: &str,
+        query: &[(&str, String)],
+        on404: On404<'_>,
+    ) -> Result<Bytes, Error> {
         let body = self.get_bytes(rel, query, on404).await?;
-        let endpoint = endpoint_name(rel, query);
         let kind = BodyKind::of(&body);
         if kind != BodyKind::Json {
             return Err(Error::NotWoodpecker {
-                endpoint,
+                endpoint: endpoint_name(rel, query),
                 found: kind.describe().to_string(),
             });
         }
-        serde_json::from_slice(&body).map_err(|e| Error::Malformed {
-            endpoint,
-            detail: json_problem(&e),
-        })
+        Ok(body)
     }
 
     async fn get_bytes(
@@ -715,6 +726,18 @@ impl WoodpeckerClient {
             }
         }
     }
+}
+
+/// Reads a JSON body into `T`, which may borrow from it.
+fn decode<'b, T: Deserialize<'b>>(
+    body: &'b [u8],
+    rel: &str,
+    query: &[(&str, String)],
+) -> Result<T, Error> {
+    serde_json::from_slice(body).map_err(|e| Error::Malformed {
+        endpoint: endpoint_name(rel, query),
+        detail: json_problem(&e),
+    })
 }
 
 fn endpoint_name(rel: &str, query: &[(&str, String)]) -> String {

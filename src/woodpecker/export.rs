@@ -2,17 +2,55 @@
 //! with the same wire rules as the client, written in Woodpecker 3.x field
 //! names so that what is written reads back the same.
 
-use serde::Serialize;
+use std::borrow::Cow;
+
+use serde::{Deserialize, Serialize};
 
 use super::model::WirePipeline;
 use crate::domain::{Pipeline, Step, Workflow};
 
 /// Parses one Woodpecker pipeline object (3.x or 2.x field names).
 pub fn parse_pipeline_json(value: serde_json::Value) -> Result<Pipeline, String> {
-    let wire: WirePipeline =
-        serde_json::from_value(value).map_err(|e| format!("not a Woodpecker pipeline ({e})"))?;
+    let wire = WirePipeline::deserialize(&value)
+        .map_err(|e| format!("not a Woodpecker pipeline ({e})"))?;
     wire.into_domain()
         .ok_or_else(|| "the pipeline has no positive \"number\"".to_string())
+}
+
+/// One line of an export: the repository it names (trimmed) and the
+/// pipeline. The line is parsed straight into the wire model, borrowing
+/// its strings; only a line that fails so is parsed again as a JSON tree,
+/// which says what is wrong in the order a user fixes it (not JSON, then
+/// no repo, then a bad field) and reads an odd but valid line (a repeated
+/// key: the last one counts) as it always has.
+pub(crate) fn parse_export_line(line: &str) -> Result<(Cow<'_, str>, Pipeline), String> {
+    if let Ok(mut wire) = serde_json::from_str::<WirePipeline>(line) {
+        let repo = wire.repo.take().map(trimmed).filter(|r| !r.is_empty());
+        if let (Some(repo), Some(p)) = (repo, wire.into_domain()) {
+            return Ok((repo, p));
+        }
+    }
+    parse_tree_line(line)
+}
+
+fn parse_tree_line(line: &str) -> Result<(Cow<'_, str>, Pipeline), String> {
+    let value: serde_json::Value =
+        serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
+    let repo = value
+        .get("repo")
+        .and_then(|r| r.as_str())
+        .filter(|r| !r.trim().is_empty())
+        .ok_or("needs a \"repo\" field with the repository's full name")?
+        .trim()
+        .to_string();
+    Ok((Cow::Owned(repo), parse_pipeline_json(value)?))
+}
+
+fn trimmed(s: Cow<'_, str>) -> Cow<'_, str> {
+    match s {
+        Cow::Borrowed(b) => Cow::Borrowed(b.trim()),
+        Cow::Owned(o) => Cow::Owned(o.trim().to_string()),
+    }
 }
 
 /// One line of an export: `p` as a Woodpecker 3.x pipeline object with a
@@ -144,5 +182,42 @@ mod tests {
             assert_eq!(value.get("workflows").is_some(), p.workflows.is_some());
             assert_eq!(parse_pipeline_json(value).unwrap(), p, "{line}");
         }
+    }
+
+    /// The direct parse reads every line as the JSON tree does, odd ones
+    /// too, and fails the same lines with the same words.
+    #[test]
+    fn direct_and_tree_parses_agree() {
+        let lines = [
+            r#"{"repo":"acme/api","number":2,"event":"deployment","status":"success","deploy_to":"prod","branch":"main","created":10,"started":11,"finished":20,"author":"alice","sender":{"login":"a"}}"#,
+            r#"{"repo":" acme/api ","number":1,"event":"deployment","status":"failure","deploy_to":"prod","created_at":1,"started_at":2,"finished_at":5}"#,
+            r#"{"repo":"acme\/w\u00e9b","number":3,"branch":"f\u00fc\"r","commit":null,"status":null,"event":"merge_group","parent":null,"workflows":null}"#,
+            r#"{"repo":"a/b","number":4,"status":"exploded","workflows":[{"name":"d\u0065ploy","state":"success","start_time":3,"end_time":4,"children":[{"name":"push","state":"killed","started":3,"finished":4}]},{"name":"x","children":null}]}"#,
+            r#"{"repo":"a/b","number":5,"repo":"c/d","number":6,"finished":9}"#,
+            r#"{"number":7,"repo":"a/b","created":5,"created_at":6,"finished":0,"deploy_to":"","extra":[1,{"repo":2}]}"#,
+            r#"{"repo":"a/b","number":8,"status":5}"#,
+            r#"{"repo":"a/b","number":0}"#,
+            r#"{"repo":"a/b","number":-3}"#,
+            r#"{"repo":"a/b"}"#,
+            r#"{"repo":5,"number":1}"#,
+            r#"{"repo":"  ","number":1}"#,
+            r#"{"repo":null,"number":"x"}"#,
+            r#"{"repo":"a/b","number":"x", oops"#,
+            r#"{"repo":"a/b","number":1}x"#,
+            r#"[{"repo":"a/b","number":1}]"#,
+            r#"{"repo":"a/b","number":1,"workflows":[{"name":"w","started":"soon"}]}"#,
+            "\"repo\"",
+        ];
+        for line in lines {
+            assert_eq!(parse_export_line(line), parse_tree_line(line), "{line}");
+        }
+        let (repo, p) = parse_export_line(lines[2]).unwrap();
+        assert_eq!((&*repo, p.branch.as_str()), ("acme/wéb", "fü\"r"));
+        let (repo, p) = parse_export_line(lines[4]).unwrap();
+        assert_eq!(
+            (&*repo, p.number),
+            ("c/d", 6),
+            "a repeated key: the last counts"
+        );
     }
 }

@@ -12,6 +12,7 @@ mod model;
 mod paging;
 mod retry;
 pub mod store;
+mod text;
 mod version;
 
 pub use cache::{Histories, HistoryNeed, PipelineCache, RepoHistory};
@@ -20,6 +21,7 @@ pub use config::{CacheConfig, ClientConfig, StoreSlot, Token};
 pub use counters::Counters;
 pub use deadline::Deadline;
 pub use error::Error;
+pub(crate) use export::parse_export_line;
 pub use export::{parse_pipeline_json, pipeline_json_line};
 pub use model::{FeedMark, Repo};
 pub use version::ServerVersion;

@@ -4,7 +4,11 @@
 //! declared as separate optional fields, so a payload carrying both never
 //! trips serde's duplicate-field check.
 
+use std::borrow::Cow;
+
 use serde::{Deserialize, Deserializer};
+
+use super::text;
 
 use crate::domain::{Event, Pipeline, Status, Step, Workflow};
 
@@ -71,18 +75,24 @@ impl WireFeedItem {
     }
 }
 
-/// One element of `GET /api/repos/{id}/pipelines`.
+/// One element of `GET /api/repos/{id}/pipelines`, or one line of an
+/// export. Strings borrow from the input when they have no escapes, so a
+/// big export parses without a copy per field.
 #[derive(Deserialize)]
-pub(crate) struct WirePipeline {
+pub(crate) struct WirePipeline<'a> {
+    /// Exports name the repository here; the API does not. Anything but a
+    /// string reads as none, so no server's field can break the client.
+    #[serde(borrow, default, deserialize_with = "text::string_or_none")]
+    pub repo: Option<Cow<'a, str>>,
     pub number: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub status: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub event: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub branch: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub deploy_to: String,
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub status: Cow<'a, str>,
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub event: Cow<'a, str>,
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub branch: Cow<'a, str>,
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub deploy_to: Cow<'a, str>,
     #[serde(default, deserialize_with = "null_default")]
     pub created: i64,
     #[serde(default, deserialize_with = "null_default")]
@@ -97,39 +107,40 @@ pub(crate) struct WirePipeline {
     pub finished_at: i64,
     #[serde(default, deserialize_with = "null_default")]
     pub parent: i64,
-    #[serde(default, deserialize_with = "null_default")]
-    pub commit: String,
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub commit: Cow<'a, str>,
     /// Only the detail endpoint (and exports made from it) carry the tree.
-    #[serde(default)]
-    pub workflows: Option<Vec<WireWorkflow>>,
+    #[serde(borrow, default)]
+    pub workflows: Option<Vec<WireWorkflow<'a>>>,
 }
 
 /// A workflow of the detail endpoint: `state`, not `status`, in every
-/// version; times `started`/`finished` on 3.x, `start_time`/`end_time` on 2.x.
+/// version; times `started`/`finished` on 3.x, `start_time`/`end_time` on
+/// 2.x (declared here rather than flattened: flatten buffers every field).
 #[derive(Deserialize)]
-pub(crate) struct WireWorkflow {
+pub(crate) struct WireWorkflow<'a> {
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub state: Cow<'a, str>,
     #[serde(default, deserialize_with = "null_default")]
-    pub name: String,
+    started: i64,
     #[serde(default, deserialize_with = "null_default")]
-    pub state: String,
-    #[serde(flatten)]
-    pub times: WireTimes,
+    start_time: i64,
     #[serde(default, deserialize_with = "null_default")]
-    pub children: Vec<WireStep>,
+    finished: i64,
+    #[serde(default, deserialize_with = "null_default")]
+    end_time: i64,
+    #[serde(borrow, default, deserialize_with = "null_default")]
+    pub children: Vec<WireStep<'a>>,
 }
 
 #[derive(Deserialize)]
-pub(crate) struct WireStep {
-    #[serde(default, deserialize_with = "null_default")]
-    pub name: String,
-    #[serde(default, deserialize_with = "null_default")]
-    pub state: String,
-    #[serde(flatten)]
-    pub times: WireTimes,
-}
-
-#[derive(Deserialize, Default)]
-pub(crate) struct WireTimes {
+pub(crate) struct WireStep<'a> {
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub name: Cow<'a, str>,
+    #[serde(borrow, default, deserialize_with = "text::null_empty")]
+    pub state: Cow<'a, str>,
     #[serde(default, deserialize_with = "null_default")]
     started: i64,
     #[serde(default, deserialize_with = "null_default")]
@@ -140,31 +151,34 @@ pub(crate) struct WireTimes {
     end_time: i64,
 }
 
-impl WireTimes {
-    fn started(&self) -> i64 {
-        pick(self.started, self.start_time).max(0)
-    }
-
-    fn finished(&self) -> i64 {
-        pick(self.finished, self.end_time).max(0)
-    }
+/// Start and end, whichever generation's names carry them.
+fn times(started: i64, start_time: i64, finished: i64, end_time: i64) -> (i64, i64) {
+    (
+        pick(started, start_time).max(0),
+        pick(finished, end_time).max(0),
+    )
 }
 
-impl From<WireWorkflow> for Workflow {
-    fn from(w: WireWorkflow) -> Workflow {
+impl From<WireWorkflow<'_>> for Workflow {
+    fn from(w: WireWorkflow<'_>) -> Workflow {
+        let (started, finished) = times(w.started, w.start_time, w.finished, w.end_time);
         Workflow {
-            name: w.name,
+            name: w.name.into_owned(),
             state: Status::parse(&w.state),
-            started: w.times.started(),
-            finished: w.times.finished(),
+            started,
+            finished,
             steps: w
                 .children
                 .into_iter()
-                .map(|s| Step {
-                    name: s.name,
-                    state: Status::parse(&s.state),
-                    started: s.times.started(),
-                    finished: s.times.finished(),
+                .map(|s| {
+                    let (started, finished) =
+                        times(s.started, s.start_time, s.finished, s.end_time);
+                    Step {
+                        name: s.name.into_owned(),
+                        state: Status::parse(&s.state),
+                        started,
+                        finished,
+                    }
                 })
                 .collect(),
         }
@@ -179,7 +193,7 @@ fn pick(v3: i64, v2: i64) -> i64 {
     }
 }
 
-impl WirePipeline {
+impl WirePipeline<'_> {
     /// `None` for a row without a usable number (never seen in practice).
     pub(crate) fn into_domain(self) -> Option<Pipeline> {
         let number = u64::try_from(self.number).ok().filter(|n| *n > 0)?;
@@ -187,10 +201,10 @@ impl WirePipeline {
             number,
             status: Status::parse(&self.status),
             event: Event::parse(&self.event),
-            branch: self.branch,
-            deploy_to: self.deploy_to,
+            branch: self.branch.into_owned(),
+            deploy_to: self.deploy_to.into_owned(),
             parent: u64::try_from(self.parent).unwrap_or(0),
-            commit: self.commit,
+            commit: self.commit.into_owned(),
             created: pick(self.created, self.created_at).max(0),
             started: pick(self.started, self.started_at).max(0),
             finished: pick(self.finished, self.finished_at).max(0),

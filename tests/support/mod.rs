@@ -2,6 +2,7 @@
 // Each test binary uses a different part of the support code.
 #![allow(dead_code)]
 
+pub mod export_gen;
 pub mod fixture;
 pub mod frames;
 pub mod load;

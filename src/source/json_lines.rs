@@ -1,0 +1,223 @@
+//! An export's JSON lines, grouped by repository. The input is read a
+//! block at a time (a 1M-pipeline export need not be held whole next to
+//! its pipelines); each block is cut at line breaks into one chunk per
+//! core, and the chunks are parsed side by side: parsing is most of what
+//! `report --input` costs.
+
+use std::borrow::Cow;
+use std::collections::HashMap;
+use std::io::{ErrorKind, Read};
+
+use crate::domain::Pipeline;
+use crate::woodpecker::parse_export_line;
+
+/// How much input is parsed at a time.
+const BLOCK: usize = 8 << 20;
+/// Below this much text per chunk, another thread costs more than it saves.
+const MIN_CHUNK: usize = 1 << 20;
+
+/// Each repository named in `input` with its pipelines in file order,
+/// sorted by name. An error names `origin`, and the first bad line.
+pub(crate) fn read_json_lines(
+    mut input: impl Read,
+    origin: &str,
+) -> Result<Vec<(String, Vec<Pipeline>)>, String> {
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let unreadable = |e: std::io::Error| format!("cannot read {origin}: {e}");
+    let mut repos = Repos::default();
+    let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
+    loop {
+        let ended = fill(&mut input, &mut buf).map_err(unreadable)?;
+        // Whole lines only, but at the end; a line longer than the block
+        // waits for the block to grow.
+        let cut = match buf.iter().rposition(|&b| b == b'\n') {
+            _ if ended => buf.len(),
+            Some(at) => at + 1,
+            None => {
+                buf.reserve(buf.len());
+                continue;
+            }
+        };
+        // A cut at a line break never splits a character.
+        let text = std::str::from_utf8(&buf[..cut]).map_err(|_| {
+            unreadable(std::io::Error::new(
+                ErrorKind::InvalidData,
+                "stream did not contain valid UTF-8",
+            ))
+        })?;
+        let n = cores.min(text.len() / MIN_CHUNK).max(1);
+        repos.add(parse_chunks(&chunks(text, n)), origin)?;
+        if ended {
+            return Ok(repos.sorted());
+        }
+        buf.drain(..cut);
+    }
+}
+
+/// Reads until `buf` is full (to its capacity) or the input ends; whether
+/// it ended.
+fn fill(input: &mut impl Read, buf: &mut Vec<u8>) -> std::io::Result<bool> {
+    let room = buf.capacity() - buf.len();
+    let got = Read::take(input, room as u64).read_to_end(buf)?;
+    Ok(got < room)
+}
+
+/// Parses `parts` (consecutive pieces of one text), one thread each.
+fn parse_chunks<'a>(parts: &[&'a str]) -> Vec<Result<Chunk<'a>, BadLine>> {
+    if let [part] = parts {
+        return vec![parse_chunk(part)];
+    }
+    std::thread::scope(|s| {
+        let running: Vec<_> = parts
+            .iter()
+            .map(|part| s.spawn(|| parse_chunk(part)))
+            .collect();
+        running
+            .into_iter()
+            .map(|t| t.join().expect("parsing a line does not panic"))
+            .collect()
+    })
+}
+
+/// The repositories read so far, and how many lines that took.
+#[derive(Default)]
+struct Repos {
+    repos: Vec<(String, Vec<Pipeline>)>,
+    index: HashMap<String, usize>,
+    lines: usize,
+}
+
+impl Repos {
+    /// Adds the chunks in order; the first bad line fails the read.
+    fn add(&mut self, chunks: Vec<Result<Chunk, BadLine>>, origin: &str) -> Result<(), String> {
+        for chunk in chunks {
+            let chunk = chunk
+                .map_err(|BadLine(line, m)| format!("{origin}, line {}: {m}", self.lines + line))?;
+            self.lines += chunk.lines;
+            for (name, pipelines) in chunk.runs {
+                match self.index.get(&*name) {
+                    Some(&i) => self.repos[i].1.extend(pipelines),
+                    None => {
+                        self.index.insert(name.to_string(), self.repos.len());
+                        self.repos.push((name.into_owned(), pipelines));
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn sorted(mut self) -> Vec<(String, Vec<Pipeline>)> {
+        self.repos.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        self.repos
+    }
+}
+
+/// `text` cut into at most `n` pieces of about equal size, each ending
+/// with a line break (but the last), so each holds whole lines.
+fn chunks(text: &str, n: usize) -> Vec<&str> {
+    let size = text.len() / n;
+    let mut parts = Vec::with_capacity(n);
+    let mut rest = text;
+    while parts.len() + 1 < n && rest.len() > size {
+        let Some(at) = rest.as_bytes()[size..].iter().position(|&b| b == b'\n') else {
+            break;
+        };
+        let (part, tail) = rest.split_at(size + at + 1);
+        parts.push(part);
+        rest = tail;
+    }
+    parts.push(rest);
+    parts
+}
+
+/// The lines of one chunk: how many there were (blank ones too, for the
+/// line numbers of later chunks) and the runs of consecutive lines of one
+/// repository (an export writes a repository's lines together).
+struct Chunk<'a> {
+    lines: usize,
+    runs: Vec<(Cow<'a, str>, Vec<Pipeline>)>,
+}
+
+/// The first bad line of a chunk, counted from 1 within it.
+struct BadLine(usize, String);
+
+fn parse_chunk(text: &str) -> Result<Chunk<'_>, BadLine> {
+    let mut chunk = Chunk {
+        lines: 0,
+        runs: Vec::new(),
+    };
+    for (i, line) in text.lines().enumerate() {
+        chunk.lines = i + 1;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let (repo, p) = parse_export_line(line).map_err(|m| BadLine(i + 1, m))?;
+        match chunk.runs.last_mut() {
+            Some((r, pipelines)) if *r == repo => pipelines.push(p),
+            _ => {
+                // Runs are mostly whole repos of similar size: start at the
+                // last one's, not at 1 and a dozen copies while doubling.
+                let hint = chunk.runs.last().map_or(16, |(_, ps)| ps.len());
+                let mut pipelines = Vec::with_capacity(hint);
+                pipelines.push(p);
+                chunk.runs.push((repo, pipelines));
+            }
+        }
+    }
+    Ok(chunk)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Lines of two repos, interleaved in runs, with blank lines and one
+    /// escaped name: as many ways to cut them, the same repos.
+    #[test]
+    fn any_cut_reads_the_same_and_names_the_same_bad_line() {
+        let line = |repo: &str, n: u64| {
+            format!(r#"{{"repo":"{repo}","number":{n},"status":"success","finished":{n}}}"#)
+        };
+        let mut lines = Vec::new();
+        for n in 1..=40 {
+            lines.push(line(if n % 7 < 3 { "a/x" } else { " b\\/y " }, n));
+            if n % 9 == 0 {
+                lines.push(String::new());
+            }
+        }
+        let text = lines.join("\n");
+        let whole = read_json_lines(text.as_bytes(), "h.jsonl").unwrap();
+        assert_eq!(
+            whole
+                .iter()
+                .map(|(r, p)| (r.as_str(), p.len()))
+                .collect::<Vec<_>>(),
+            [("a/x", 17), ("b/y", 23)]
+        );
+        let bad = text.replace(r#""number":31,"#, r#""number":"x","#);
+        let at = 1 + bad.lines().position(|l| l.contains(r#""x""#)).unwrap();
+        let read = |text: &str, n| {
+            let mut repos = Repos::default();
+            repos
+                .add(parse_chunks(&chunks(text, n)), "h.jsonl")
+                .map(|()| repos.sorted())
+        };
+        for n in 2..9 {
+            assert_eq!(read(&text, n).unwrap(), whole);
+            let e = read(&bad, n).unwrap_err();
+            assert!(e.starts_with(&format!("h.jsonl, line {at}: ")), "{n}: {e}");
+        }
+    }
+
+    #[test]
+    fn chunks_hold_whole_lines_and_all_the_text() {
+        let text = "aaaa\nbb\n\ncccccc\nd\ne";
+        for n in 1..8 {
+            let parts = chunks(text, n);
+            assert!(parts.len() <= n, "{n}: {parts:?}");
+            assert_eq!(parts.concat(), text);
+            assert!(parts[..parts.len() - 1].iter().all(|p| p.ends_with('\n')));
+        }
+    }
+}
