@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 
 use super::{Notice, Scope, Seen};
 use crate::domain::{self, Changes, Deploys, Event, Incidents, Pipeline, TimeRange};
+use crate::source::woodpecker::shared_trouble_notice;
 use crate::source::{
     all_repo_names, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
 };
@@ -110,6 +111,9 @@ pub(super) async fn analyse(
         notices.push(Notice::Info(format!(
             "the cache holds {held} pipelines, above its bound of {bound} (maxCachedPipelines), because the repositories in use need them; raise the bound so that other queries do not evict them"
         )));
+    }
+    if let Some(why) = &answer.shared_trouble {
+        notices.push(Notice::Warning(shared_trouble_notice(why)));
     }
     if histories.is_empty() {
         if let Some(e) = first_error {

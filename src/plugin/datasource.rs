@@ -10,8 +10,8 @@ use std::time::Duration;
 use crate::input::options::RecoveryOptions;
 use crate::source::woodpecker::Connection;
 use crate::source::Origin;
-use crate::woodpecker::store::{Namespace, StoreChoice};
-use crate::woodpecker::{Deadline, StoreSlot, Token};
+use crate::woodpecker::store::{Namespace, SharedStore, StoreChoice};
+use crate::woodpecker::{Deadline, SharedSlot, StoreSlot, Token};
 
 const fn whole(key: &'static str, min: u64, max: u64) -> Bounds {
     Bounds {
@@ -57,6 +57,86 @@ pub struct DataSourceConfig {
     pub max_pipelines_per_repo: usize,
     /// Learn from the user feed which repos changed (one request for all).
     pub user_feed: bool,
+    /// The store replicas share (Redis), if any.
+    pub shared: Option<SharedSettings>,
+}
+
+/// Where the shared store is (`redisUrl`, `redisUser`, secure
+/// `redisPassword`). `Debug` never shows the password.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SharedSettings {
+    /// `redis://host:port/db`, without credentials.
+    pub url: String,
+    pub user: Option<String>,
+    pub password: Option<Token>,
+}
+
+/// Each call to the shared store; short, so a Redis that is down or slow
+/// costs little (and once per failure backoff).
+const SHARED_TIMEOUT: Duration = Duration::from_millis(300);
+
+impl SharedSettings {
+    fn read(
+        o: &JsonObject,
+        settings: &DataSourceInstanceSettings,
+    ) -> Result<Option<SharedSettings>, FieldError> {
+        let Some(url) = o
+            .opt_str("redisUrl")?
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+        else {
+            return Ok(None);
+        };
+        let bad = |why: &str| {
+            FieldError::new(
+                "redisUrl",
+                format!("{why}; use an address such as redis://10.0.0.5:6379/0"),
+            )
+        };
+        let scheme = url.split_once("://").map(|(s, _)| s);
+        if !matches!(scheme, Some("redis" | "valkey")) {
+            return Err(bad(
+                "must start with redis:// or valkey:// (TLS is not supported)",
+            ));
+        }
+        let info = redis::IntoConnectionInfo::into_connection_info(url)
+            .map_err(|_| bad("is not a Redis address"))?;
+        let r = info.redis_settings();
+        if r.username().is_some() || r.password().is_some() {
+            return Err(bad("must not hold credentials: put the user in redisUser and the password in redisPassword"));
+        }
+        Ok(Some(SharedSettings {
+            url: url.to_string(),
+            user: o
+                .opt_str("redisUser")?
+                .map(str::trim)
+                .filter(|u| !u.is_empty())
+                .map(String::from),
+            password: settings
+                .decrypted_secure_json_data
+                .get("redisPassword")
+                .map(|p| Token::new(p.as_str()))
+                .filter(|p| !p.is_empty()),
+        }))
+    }
+
+    /// The store these settings name, for the data source `namespace`.
+    fn open(&self, namespace: Namespace, backoff: Duration) -> SharedSlot {
+        let mut info = redis::IntoConnectionInfo::into_connection_info(self.url.as_str())
+            .expect("checked when read");
+        let mut r = info.redis_settings().clone();
+        if let Some(user) = &self.user {
+            r = r.set_username(user);
+        }
+        if let Some(password) = &self.password {
+            r = r.set_password(password.expose());
+        }
+        info = info.set_redis_settings(r);
+        SharedSlot {
+            store: std::sync::Arc::new(SharedStore::new(info, SHARED_TIMEOUT, backoff)),
+            namespace,
+        }
+    }
 }
 
 /// The connection defaults (recovery defaults live with the engine's
@@ -77,6 +157,7 @@ impl Default for DataSourceConfig {
             max_cached_pipelines: c.max_pipelines,
             max_pipelines_per_repo: c.max_rows_per_repo,
             user_feed: c.use_feed,
+            shared: None,
         }
     }
 }
@@ -124,23 +205,27 @@ impl DataSourceConfig {
                 .bounded(&MAX_PIPELINES_PER_REPO)?
                 .map_or(fallback.max_pipelines_per_repo, |n| n as usize),
             user_feed: o.opt_bool("userFeed")?.unwrap_or(fallback.user_feed),
+            shared: SharedSettings::read(&o, settings)?,
         })
     }
 
     /// Where this data source reads pipelines from; a server's finished
-    /// pipelines are kept in `store` under this data source's uid, URL and
-    /// token.
+    /// pipelines are kept in `store` (and the shared store) under this data
+    /// source's uid, URL and token.
     pub(crate) fn origin(&self, store: &StoreChoice, uid: &str) -> Origin {
         if self.demo {
             return Origin::Demo;
         }
         let token = self.token.as_ref().map(Token::expose);
+        let namespace = Namespace::of(uid, &self.url, token);
+        let backoff = Duration::from_secs(self.failure_backoff_secs);
         Origin::Server(Connection {
-            store: store.store.clone().map(|store| StoreSlot {
-                store,
-                namespace: Namespace::of(uid, &self.url, token),
-            }),
+            store: store
+                .store
+                .clone()
+                .map(|store| StoreSlot { store, namespace }),
             memory_only: store.memory_only.clone(),
+            shared: self.shared.as_ref().map(|s| s.open(namespace, backoff)),
             ..self.connection()
         })
     }
@@ -158,6 +243,7 @@ impl DataSourceConfig {
             use_feed: self.user_feed,
             store: None,
             memory_only: None,
+            shared: None,
         }
     }
 
@@ -198,6 +284,50 @@ mod tests {
             DataSourceConfig::parse(&settings(r#"{"demo":false}"#, Some("s3cr3t-pat"))).unwrap();
         assert_eq!(c.token.as_ref().map(Token::expose), Some("s3cr3t-pat"));
         assert!(!format!("{c:?}").contains("s3cr3t"));
+    }
+
+    #[test]
+    fn the_shared_store_is_read_checked_and_its_password_never_shown() {
+        let mut s = settings(
+            r#"{"redisUrl": " redis://10.0.0.5:6379/2 ", "redisUser": "grafana"}"#,
+            Some("pat"),
+        );
+        s.decrypted_secure_json_data
+            .insert("redisPassword".into(), "r3dis-s3cret".into());
+        let c = DataSourceConfig::parse(&s).unwrap();
+        let shared = c.shared.as_ref().unwrap();
+        assert_eq!(shared.url, "redis://10.0.0.5:6379/2");
+        assert_eq!(shared.user.as_deref(), Some("grafana"));
+        assert_eq!(
+            shared.password.as_ref().map(Token::expose),
+            Some("r3dis-s3cret")
+        );
+        assert!(!format!("{c:?}").contains("r3dis"));
+        let slot = shared.open(Namespace::of("u", &c.url, None), Duration::ZERO);
+        assert!(!format!("{slot:?}").contains("r3dis"));
+        assert!(
+            DataSourceConfig::parse(&settings(r#"{"redisUrl": ""}"#, None))
+                .unwrap()
+                .shared
+                .is_none()
+        );
+        for bad in [
+            "10.0.0.5:6379",
+            "http://10.0.0.5:6379",
+            "rediss://10.0.0.5:6379",
+            "redis://:pw@10.0.0.5:6379",
+            "redis://",
+        ] {
+            let json = serde_json::json!({ "redisUrl": bad }).to_string();
+            let e = DataSourceConfig::parse(&settings(&json, None)).unwrap_err();
+            assert_eq!(e.field, "redisUrl", "{bad}");
+            assert!(
+                e.message.contains("redis://10.0.0.5:6379/0"),
+                "{bad}: {}",
+                e.message
+            );
+            assert!(!e.message.contains("pw"), "{}", e.message);
+        }
     }
 
     #[test]

@@ -127,7 +127,7 @@ impl PipelineSource for FixedSource {
             .collect();
         Histories {
             repos,
-            over_bound: None,
+            ..Histories::default()
         }
     }
 

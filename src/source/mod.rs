@@ -45,6 +45,9 @@ pub struct Histories {
     /// The source holds more pipelines than its bound because the repos in
     /// use need them: `(held, bound)`.
     pub over_bound: Option<(usize, usize)>,
+    /// Why the shared store (Redis) did not answer: this replica read
+    /// without it.
+    pub shared_trouble: Option<String>,
 }
 
 /// What history a query needs from each repo.

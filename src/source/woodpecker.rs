@@ -10,13 +10,14 @@ use super::{
     SourceErrorKind, SourceStats,
 };
 use crate::woodpecker::{
-    CacheConfig, ClientConfig, Error, HistoryNeed, PipelineCache, StoreSlot, Token,
+    CacheConfig, ClientConfig, Error, HistoryNeed, PipelineCache, SharedSlot, StoreSlot, Token,
     WoodpeckerClient,
 };
 
 pub struct WoodpeckerSource {
     cache: PipelineCache,
     memory_only: Option<String>,
+    shared: Option<SharedSlot>,
 }
 
 /// How to reach one Woodpecker server, and how much of it to hold.
@@ -38,6 +39,8 @@ pub struct Connection {
     pub store: Option<StoreSlot>,
     /// Why there is no store, when the plugin wanted one (a health warning).
     pub memory_only: Option<String>,
+    /// Where replicas share what they read (Redis).
+    pub shared: Option<SharedSlot>,
 }
 
 impl Connection {
@@ -55,6 +58,7 @@ impl Connection {
             use_feed: cache.use_feed,
             store: None,
             memory_only: None,
+            shared: None,
         }
     }
 }
@@ -81,18 +85,28 @@ impl WoodpeckerSource {
                 max_rows_per_repo: c.max_rows_per_repo,
                 use_feed: c.use_feed,
                 store: c.store,
+                shared: c.shared.clone(),
                 ..CacheConfig::default()
             },
         );
         Ok(WoodpeckerSource {
             cache,
             memory_only: c.memory_only,
+            shared: c.shared,
         })
     }
 
     pub fn cache(&self) -> &PipelineCache {
         &self.cache
     }
+}
+
+/// What a user is told when the shared store does not answer: queries, and
+/// the health check.
+pub(crate) fn shared_trouble_notice(why: &str) -> String {
+    format!(
+        "the shared store (Redis) is unreachable ({why}); this replica reads Woodpecker on its own"
+    )
 }
 
 /// The one classification of a Woodpecker error, for every output.
@@ -143,6 +157,11 @@ impl PipelineSource for WoodpeckerSource {
                 "Woodpecker {} cannot filter pipelines on the server, so the first load reads every pipeline; upgrading to 3.x makes it faster.",
                 version.raw
             ));
+        }
+        if let Some(shared) = &self.shared {
+            if let Err(why) = shared.store.ping().await {
+                warnings.push(shared_trouble_notice(&why));
+            }
         }
         if let Some(why) = &self.memory_only {
             warnings.push(format!(
@@ -203,6 +222,7 @@ impl PipelineSource for WoodpeckerSource {
         Histories {
             repos,
             over_bound: answer.over_bound,
+            shared_trouble: answer.shared_trouble,
         }
     }
 

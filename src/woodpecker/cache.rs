@@ -36,6 +36,11 @@
 //!   filled from what the store holds, and what a query reads is queued to
 //!   it and committed before the query is answered. After a restart the
 //!   first query costs a warm refresh, not a cold fetch.
+//! * Shared between replicas: with a shared store (`CacheConfig::shared`,
+//!   Redis), a refresh first takes what another replica stored when it
+//!   holds more, and this replica's turn to read Woodpecker
+//!   (`store::shared`); what is read goes to both stores. Without an
+//!   answer from Redis the cache reads on its own and the query says so.
 //! * Workflow trees (for deploy steps) are read from the pipeline detail
 //!   endpoint only for the pipelines a query says need one, after a
 //!   successful refresh, and kept in the held pipeline: finished pipelines
@@ -59,7 +64,7 @@ use super::error::Error;
 use super::model::{FeedMark, Repo};
 use super::paging::{PassError, ReadAhead, RowMark, Window};
 use super::store::codec::StoredMeta;
-use super::store::Loaded;
+use super::store::{Adopt, Loaded, Lock};
 use crate::domain::{check_repo_name, Event, Pipeline};
 
 /// What one query needs from a repo's history.
@@ -130,6 +135,9 @@ pub struct Histories {
     /// The cache held more than `max_pipelines` after answering, because
     /// the repos in use need more: `(held, bound)`.
     pub over_bound: Option<(usize, usize)>,
+    /// Why the shared store did not answer while this query was answered
+    /// (it was read without it).
+    pub shared_trouble: Option<String>,
 }
 
 type Key = (String, Vec<Event>);
@@ -164,6 +172,8 @@ struct Entry {
     restored: bool,
     /// What the store holds of the window.
     stored: Option<StoredRange>,
+    /// What the shared store holds of it, as last read or written.
+    shared: Option<StoredRange>,
 }
 
 /// The rows a store holds of a window: every pipeline from `floor` to
@@ -183,6 +193,90 @@ impl StoredRange {
             unfinished: w.unfinished.keys().copied().collect(),
         })
     }
+
+    fn of_meta(m: &StoredMeta) -> Option<StoredRange> {
+        Some(StoredRange {
+            top: m.top?.0,
+            floor: m.floor?.0,
+            unfinished: m.unfinished.iter().map(|(n, _)| *n).collect(),
+        })
+    }
+
+    /// `w` holds every row this range does.
+    fn within(&self, w: &Window) -> bool {
+        w.top.is_some_and(|t| t.number >= self.top)
+            && w.floor.is_some_and(|f| f.number <= self.floor)
+    }
+}
+
+/// A window's bookkeeping, with the repo, as-of time and feed mark that
+/// `owner` gives.
+fn meta_of(
+    (repo, fetched_at, feed_mark): (&Repo, i64, Option<FeedMark>),
+    w: &Window,
+) -> StoredMeta {
+    StoredMeta {
+        repo_id: repo.id,
+        full_name: repo.full_name.clone(),
+        top: w.top.map(|m| (m.number, m.created)),
+        floor: w.floor.map(|m| (m.number, m.created)),
+        rows: w.rows as u64,
+        complete: w.complete,
+        truncated: w.truncated,
+        fetched_at,
+        feed_mark: feed_mark.map(|m| (m.number, m.status)),
+        unfinished: w.unfinished.iter().map(|(n, c)| (*n, *c)).collect(),
+        ..StoredMeta::default()
+    }
+}
+
+/// The rows of `w` a store holding `held` lacks: rows above its top or
+/// below its floor, rows unfinished then, and the rows whose tree was just
+/// read.
+fn new_rows<'a>(w: &'a Window, held: Option<&StoredRange>, trees: &[u64]) -> Vec<&'a Pipeline> {
+    let Some(held) = held else {
+        return w.pipelines.iter().collect();
+    };
+    // Newest first: the new rows are a head and a tail.
+    let mut rows: Vec<&Pipeline> = w
+        .pipelines
+        .iter()
+        .take_while(|p| p.number > held.top)
+        .collect();
+    rows.extend(
+        w.pipelines
+            .iter()
+            .rev()
+            .take_while(|p| p.number < held.floor),
+    );
+    let find = |n: &u64| {
+        let i = w.pipelines.binary_search_by(|p| n.cmp(&p.number)).ok()?;
+        Some(&w.pipelines[i])
+    };
+    rows.extend(held.unfinished.iter().chain(trees).filter_map(find));
+    rows
+}
+
+/// Puts a stored window into an entry.
+fn fill(entry: &mut Entry, Loaded { meta, pipelines }: Loaded) {
+    let mark = |(number, created)| RowMark { number, created };
+    entry.repo = Some(Repo {
+        id: meta.repo_id,
+        full_name: meta.full_name,
+    });
+    entry.window = Window {
+        pipelines: Arc::new(pipelines),
+        unfinished: meta.unfinished.into_iter().collect(),
+        top: meta.top.map(mark),
+        floor: meta.floor.map(mark),
+        rows: meta.rows as usize,
+        complete: meta.complete,
+        truncated: meta.truncated,
+    };
+    entry.fetched_at = meta.fetched_at;
+    entry.feed_mark = meta
+        .feed_mark
+        .map(|(number, status)| FeedMark { number, status });
 }
 
 /// The store's name for an entry's window.
@@ -466,7 +560,7 @@ impl PipelineCache {
         need: &HistoryNeed<'_>,
         asked: Instant,
     ) -> Result<RepoHistory, Error> {
-        let arrived = Instant::now();
+        let (arrived, arrived_unix) = (Instant::now(), now_unix());
         let deadline = need.deadline;
         let Some(mut entry) = deadline.run(slot.state.lock()).await else {
             // Another query's refresh of this repo is still running.
@@ -510,6 +604,8 @@ impl PipelineCache {
         let mut stale = None;
         let needs_network =
             !fresh || (!entry.window.complete && wants_more(&entry.window)) || entry.repo.is_none();
+        // Held until what was read is queued to the shared store.
+        let mut turn = None;
         if needs_network {
             let backoff = self.inner.client.failure_backoff();
             let result = match entry.failure.shared(arrived, backoff) {
@@ -518,6 +614,11 @@ impl PipelineCache {
                     Err(e)
                 }
                 None => {
+                    let (lock, elsewhere) = self
+                        .take_turn(&mut entry, key, deadline, arrived_unix)
+                        .await;
+                    turn = lock;
+                    let fresh = fresh || elsewhere;
                     let r = match deadline.run(self.inner.permits.acquire()).await {
                         Some(_permit) => {
                             let held = entry.repo.is_some();
@@ -564,10 +665,11 @@ impl PipelineCache {
         let tree_error = self
             .fetch_trees(&mut entry, need, arrived, stale.as_ref(), &mut trees)
             .await;
-        if (needs_network || !trees.is_empty()) && self.persist(&mut entry, key, &trees) {
-            if let Some(store) = &cfg.store {
-                deadline.run(store.store.flushed()).await;
-            }
+        let queued = (needs_network || !trees.is_empty()) && self.persist(&mut entry, key, &trees);
+        // Released behind the writes, so a replica that waited reads them.
+        let released = turn.take().is_some();
+        if queued || released {
+            self.flushed(deadline).await;
         }
         self.evict();
 
@@ -702,29 +804,49 @@ impl PipelineCache {
             .await
             .ok()
             .flatten();
-        let Some(Loaded { meta, pipelines }) = loaded else {
+        let Some(loaded) = loaded else {
             return;
         };
-        let mark = |(number, created)| RowMark { number, created };
-        entry.repo = Some(Repo {
-            id: meta.repo_id,
-            full_name: meta.full_name,
-        });
-        entry.window = Window {
-            pipelines: Arc::new(pipelines),
-            unfinished: meta.unfinished.into_iter().collect(),
-            top: meta.top.map(mark),
-            floor: meta.floor.map(mark),
-            rows: meta.rows as usize,
-            complete: meta.complete,
-            truncated: meta.truncated,
-        };
-        entry.fetched_at = meta.fetched_at;
-        entry.feed_mark = meta
-            .feed_mark
-            .map(|(number, status)| FeedMark { number, status });
+        fill(entry, loaded);
         entry.stored = StoredRange::of(&entry.window);
         bump(&self.inner.counters.restored, 1);
+    }
+
+    /// Before reading Woodpecker for an entry: takes what another replica
+    /// stored when it holds more, then this replica's turn (see
+    /// `store::shared`). Returns the lock to hold while reading, and
+    /// whether a replica this one waited for refreshed the entry at or
+    /// after `arrived_unix` (then it needs no refresh).
+    async fn take_turn(
+        &self,
+        entry: &mut Entry,
+        key: &Key,
+        deadline: Deadline,
+        arrived_unix: i64,
+    ) -> (Option<Lock>, bool) {
+        let Some(slot) = &self.inner.cfg.shared else {
+            return (None, false);
+        };
+        let ours = entry
+            .repo
+            .as_ref()
+            .map(|repo| meta_of((repo, entry.fetched_at, entry.feed_mark), &entry.window));
+        let turn = slot
+            .store
+            .turn(slot.namespace, &store_window(key), ours.as_ref(), deadline)
+            .await;
+        entry.shared = turn.holds.as_ref().and_then(StoredRange::of_meta);
+        match turn.adopt {
+            Some(Adopt::Whole(loaded)) => fill(entry, loaded),
+            Some(Adopt::Meta(meta)) => {
+                entry.fetched_at = meta.fetched_at;
+                entry.feed_mark = meta
+                    .feed_mark
+                    .map(|(number, status)| FeedMark { number, status });
+            }
+            None => {}
+        }
+        (turn.lock, turn.waited && entry.fetched_at >= arrived_unix)
     }
 
     /// Queues to the store what changed in the entry's window since it was
@@ -734,6 +856,7 @@ impl PipelineCache {
             repo: Some(repo),
             window,
             stored,
+            shared,
             fetched_at,
             feed_mark,
             ..
@@ -742,70 +865,64 @@ impl PipelineCache {
             return false;
         };
         let owner = (&*repo, *fetched_at, *feed_mark);
-        self.persist_window(key, owner, window, stored, trees)
+        self.persist_window(key, owner, window, (stored, shared), trees)
     }
 
-    /// Queues a window's changes since `stored`: rows above its top or below
-    /// its floor, rows unfinished then, and the rows whose tree was just
-    /// read, with the bookkeeping `owner` gives (repo, as-of time, feed
-    /// mark). Returns whether it did.
+    /// Queues a window's changes to each store (since what it holds, see
+    /// [`new_rows`]), with the bookkeeping `owner` gives (repo, as-of time,
+    /// feed mark). Returns whether it did.
     fn persist_window(
         &self,
         key: &Key,
-        (repo, fetched_at, feed_mark): (&Repo, i64, Option<FeedMark>),
+        owner: (&Repo, i64, Option<FeedMark>),
         w: &Window,
-        stored: &mut Option<StoredRange>,
+        (stored, shared): (&mut Option<StoredRange>, &mut Option<StoredRange>),
         trees: &[u64],
     ) -> bool {
-        let Some(slot) = &self.inner.cfg.store else {
-            return false;
-        };
         if w.is_empty() {
             return false;
         }
-        let rows: Vec<&Pipeline> = match &*stored {
-            None => w.pipelines.iter().collect(),
-            Some(held) => {
-                // Newest first: the new rows are a head and a tail.
-                let mut rows: Vec<&Pipeline> = w
-                    .pipelines
-                    .iter()
-                    .take_while(|p| p.number > held.top)
-                    .collect();
-                rows.extend(
-                    w.pipelines
-                        .iter()
-                        .rev()
-                        .take_while(|p| p.number < held.floor),
-                );
-                let find = |n: &u64| {
-                    let i = w.pipelines.binary_search_by(|p| n.cmp(&p.number)).ok()?;
-                    Some(&w.pipelines[i])
-                };
-                rows.extend(held.unfinished.iter().chain(trees).filter_map(find));
-                rows
+        let (cfg, meta, window) = (&self.inner.cfg, meta_of(owner, w), store_window(key));
+        let mut queued = false;
+        if let Some(slot) = &cfg.shared {
+            // Never over another replica's window that reaches further:
+            // its rows would outlive the range its bookkeeping names.
+            if shared.as_ref().is_none_or(|held| held.within(w)) {
+                let (base, rows) = (shared.as_ref(), new_rows(w, shared.as_ref(), trees));
+                let base = base.map(|held| (held.top, held.floor));
+                slot.store.save(slot.namespace, &window, base, &meta, &rows);
+                *shared = StoredRange::of(w);
+                queued = true;
+            }
+        }
+        if let Some(slot) = &cfg.store {
+            let rows = new_rows(w, stored.as_ref(), trees);
+            // Nothing stored yet: whatever the store holds under this name
+            // is from an earlier life of the window and is replaced.
+            let replace = stored.is_none();
+            slot.store
+                .save(slot.namespace, &window, meta, &rows, replace);
+            *stored = StoredRange::of(w);
+            queued = true;
+        }
+        queued
+    }
+
+    /// Waits (within the deadline) until what was queued to the stores is
+    /// written.
+    async fn flushed(&self, deadline: Deadline) {
+        let cfg = &self.inner.cfg;
+        let disk = async {
+            if let Some(slot) = &cfg.store {
+                slot.store.flushed().await;
             }
         };
-        let meta = StoredMeta {
-            repo_id: repo.id,
-            full_name: repo.full_name.clone(),
-            top: w.top.map(|m| (m.number, m.created)),
-            floor: w.floor.map(|m| (m.number, m.created)),
-            rows: w.rows as u64,
-            complete: w.complete,
-            truncated: w.truncated,
-            fetched_at,
-            feed_mark: feed_mark.map(|m| (m.number, m.status)),
-            unfinished: w.unfinished.iter().map(|(n, c)| (*n, *c)).collect(),
-            ..StoredMeta::default()
+        let shared = async {
+            if let Some(slot) = &cfg.shared {
+                slot.store.flushed().await;
+            }
         };
-        // Nothing stored yet: whatever the store holds under this name is
-        // from an earlier life of the window and is replaced.
-        let replace = stored.is_none();
-        slot.store
-            .save(slot.namespace, &store_window(key), meta, &rows, replace);
-        *stored = StoredRange::of(w);
-        true
+        deadline.run(futures::future::join(disk, shared)).await;
     }
 
     async fn fetch(
@@ -891,12 +1008,12 @@ impl PipelineCache {
             // mid-read keeps the pages before it. Its as-of time is this
             // read's start and its feed mark unknown: the next refresh asks.
             let owner = (&repo, entry.fetched_at.max(started_at), None);
-            let mut stored = entry.stored.take();
+            let (mut stored, mut shared) = (entry.stored.take(), entry.shared.take());
             let mut stored_rows = entry.window.rows;
             let need_and_store = |w: &Window| {
                 if w.rows != stored_rows {
                     stored_rows = w.rows;
-                    self.persist_window(key, owner, w, &mut stored, &[]);
+                    self.persist_window(key, owner, w, (&mut stored, &mut shared), &[]);
                 }
                 wants_more(w)
             };
@@ -904,7 +1021,7 @@ impl PipelineCache {
                 .window
                 .extend(events, cfg.max_rows_per_repo, ahead, fetch, need_and_store)
                 .await;
-            entry.stored = stored;
+            (entry.stored, entry.shared) = (stored, shared);
             match res {
                 Ok(_) => {}
                 Err(PassError::Fetch(e)) => outcome = Err(e),
@@ -970,9 +1087,11 @@ impl PipelineCache {
             (held, bound)
         });
         drop(pins);
+        let shared_trouble = (self.inner.cfg.shared.as_ref()).and_then(|s| s.store.trouble(asked));
         Histories {
             repos: answered,
             over_bound,
+            shared_trouble,
         }
     }
 }

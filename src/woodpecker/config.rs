@@ -4,11 +4,12 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::store::{DiskStore, Namespace};
+use super::store::{DiskStore, Namespace, SharedStore};
 
-/// A Woodpecker personal access token. `Debug` and `Display` print
-/// `[redacted]`; the only way to read it is [`Token::expose`], which the
-/// client calls once per request to build a sensitive header.
+/// A secret: the Woodpecker personal access token (or the shared store's
+/// password). `Debug` and `Display` print `[redacted]`; the only way to
+/// read it is [`Token::expose`], which the client calls once per request to
+/// build a sensitive header.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Token(String);
 
@@ -145,12 +146,22 @@ pub struct CacheConfig {
     /// Where finished pipelines are kept across restarts; `None`: memory
     /// only.
     pub store: Option<StoreSlot>,
+    /// Where replicas of this data source share what they read; `None`:
+    /// each reads on its own.
+    pub shared: Option<SharedSlot>,
 }
 
 /// A data source's part of the on-disk store.
 #[derive(Clone, Debug)]
 pub struct StoreSlot {
     pub store: Arc<DiskStore>,
+    pub namespace: Namespace,
+}
+
+/// A data source's part of the shared store (Redis).
+#[derive(Clone, Debug)]
+pub struct SharedSlot {
+    pub store: Arc<SharedStore>,
     pub namespace: Namespace,
 }
 
@@ -168,6 +179,7 @@ impl Default for CacheConfig {
             after_margin_secs: 300,
             use_feed: true,
             store: None,
+            shared: None,
         }
     }
 }

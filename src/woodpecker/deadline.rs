@@ -53,17 +53,25 @@ impl Deadline {
 /// server version). Callers that waited while it failed share it instead
 /// of running the work again one after another, and so do callers that
 /// arrive within `backoff` of it, so a struggling server is not hammered.
-#[derive(Debug, Default)]
-pub(crate) struct RecentFailure(Option<(Instant, Error)>);
+/// `E` is what callers are told: Woodpecker's [`Error`], or the shared
+/// store's message.
+#[derive(Debug)]
+pub(crate) struct RecentFailure<E = Error>(Option<(Instant, E)>);
 
-impl RecentFailure {
+impl<E> Default for RecentFailure<E> {
+    fn default() -> Self {
+        RecentFailure(None)
+    }
+}
+
+impl<E: Clone> RecentFailure<E> {
     /// The failure a caller that arrived at `arrived` should share.
-    pub fn shared(&self, arrived: Instant, backoff: Duration) -> Option<Error> {
+    pub fn shared(&self, arrived: Instant, backoff: Duration) -> Option<E> {
         let (at, e) = self.0.as_ref()?;
         (*at >= arrived || at.elapsed() < backoff).then(|| e.clone())
     }
 
-    pub fn record<T>(&mut self, result: &Result<T, Error>) {
+    pub fn record<T>(&mut self, result: &Result<T, E>) {
         self.0 = result.as_ref().err().map(|e| (Instant::now(), e.clone()));
     }
 }

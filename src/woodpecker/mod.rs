@@ -17,7 +17,7 @@ mod version;
 
 pub use cache::{Histories, HistoryNeed, PipelineCache, RepoHistory};
 pub use client::{PageQuery, PipelinePage, WoodpeckerClient, PER_PAGE};
-pub use config::{CacheConfig, ClientConfig, StoreSlot, Token};
+pub use config::{CacheConfig, ClientConfig, SharedSlot, StoreSlot, Token};
 pub use counters::Counters;
 pub use deadline::Deadline;
 pub use error::Error;

@@ -18,6 +18,7 @@
 
 pub(crate) mod codec;
 mod location;
+mod shared;
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -29,8 +30,11 @@ use sha2::{Digest, Sha256};
 use crate::domain::Pipeline;
 use codec::{decode_meta, decode_pipeline, encode_meta, StoredMeta};
 pub use location::{open_from_env, StoreChoice, STORE_MAX_MB_ENV, STORE_PATH_ENV};
+pub use shared::SharedStore;
+pub(crate) use shared::{Adopt, Lock};
 
-/// Bumped whenever the byte layout or the meaning of a key changes.
+/// Bumped whenever the byte layout or the meaning of a key changes (in
+/// this store and in the shared one).
 const LAYOUT: u64 = 1;
 const FILE: &str = "pipelines.redb";
 
@@ -56,6 +60,11 @@ impl Namespace {
 
     fn key(&self, window: &str) -> Vec<u8> {
         [&self.0[..], window.as_bytes()].concat()
+    }
+
+    /// For the shared store's text keys.
+    fn hex(&self) -> String {
+        self.0.iter().map(|b| format!("{b:02x}")).collect()
     }
 }
 
