@@ -7,5 +7,6 @@ pub mod fixture;
 pub mod frames;
 pub mod load;
 pub mod plugin_process;
+pub mod redis_server;
 pub mod switch;
 pub mod woodpecker_server;
