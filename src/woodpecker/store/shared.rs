@@ -543,7 +543,7 @@ fn loaded(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Option<Loaded> {
     // Rows another replica wrote outside this window's range are not its.
     let (top, floor) = (meta.top?.0, meta.floor?.0);
     pipelines.retain(|p| (floor..=top).contains(&p.number));
-    pipelines.sort_unstable_by(|a, b| b.number.cmp(&a.number));
+    pipelines.sort_unstable_by_key(|p| std::cmp::Reverse(p.number));
     // A row is finished: it is no longer one to re-check.
     meta.unfinished
         .retain(|(n, _)| pipelines.binary_search_by(|p| n.cmp(&p.number)).is_err());
