@@ -239,3 +239,29 @@ async fn a_password_protected_redis_takes_the_right_password_only() {
         assert!(!text.contains(wrong) && !text.contains(PASSWORD), "{text}");
     }
 }
+
+/// A Redis restarted empty (or flushed) never serves a window in part: the
+/// next refresh writes it whole, and another replica reads it whole.
+#[tokio::test]
+async fn a_flushed_redis_is_filled_again_whole() {
+    let (s, names) = server().await;
+    let redis = RedisServer::start();
+    let (a, b) = (PluginProcess::start().await, PluginProcess::start().await);
+    answer(&a, ctx(&s, "flushed", &redis, None), &names).await;
+    assert_eq!(redis.command(&["FLUSHALL"]).as_deref(), Some("+OK"));
+    s.push_pipeline(
+        3,
+        FakePipeline::finished(
+            301,
+            "failure",
+            "deployment",
+            "production",
+            t0() + 20 * 86_400,
+        ),
+    );
+    let (refreshed, _) = answer(&a, ctx(&s, "flushed", &redis, None), &names).await;
+    s.reset_requests();
+    let (second, _) = answer(&b, ctx(&s, "flushed", &redis, None), &names).await;
+    assert!(second == refreshed, "B answers as A, the new deploy in");
+    assert!(s.request_count() <= 2, "{:?}", s.requests());
+}
