@@ -62,11 +62,15 @@ export interface WoodpeckerOptions extends DataSourceJsonData {
   userFeed?: boolean;
   /** Serve the built-in demo history instead of a Woodpecker server. */
   demo?: boolean;
+  /** The store Grafana replicas share (Redis or Valkey), e.g. redis://10.0.0.5:6379/0. */
+  redisUrl?: string;
+  redisUser?: string;
 }
 
 /** Secrets: sent to the backend only, never returned to the browser. */
 export interface WoodpeckerSecureJsonData {
   token?: string;
+  redisPassword?: string;
 }
 
 /**

@@ -150,6 +150,7 @@ describe.each(THEMES)('in the %s theme', (theme) => {
       'Cached pipelines',
       'Pipelines per repository',
       'Read the user feed',
+      'Shared store (Redis)',
     ]);
     const tokenPage = page.getByRole('link', { name: 'https://ci.example.com/user/cli-and-api' });
     await expect(tokenPage.isVisible()).resolves.toBe(true);

@@ -2,7 +2,7 @@ import React from 'react';
 import { fireEvent, render, screen, within } from '@testing-library/react';
 
 import { fakeSettings, Settings } from '../testing/fakes';
-import { ConfigEditor, urlError } from './ConfigEditor';
+import { ConfigEditor, redisUrlError, urlError } from './ConfigEditor';
 
 function setup(overrides: Partial<Settings> = {}) {
   const onOptionsChange = jest.fn();
@@ -155,6 +155,37 @@ describe('ConfigEditor', () => {
       fireEvent.keyDown(screen.getByLabelText('Open incidents'), { key: 'ArrowDown' });
       fireEvent.click(screen.getByText('Censor'));
       expect(lastChange().jsonData.openIncidents).toBe('censor');
+    });
+  });
+
+  describe('shared store', () => {
+    it('saves the Redis address, then offers user and password, the password in secureJsonData only', () => {
+      const { rerender, lastChange } = setup();
+      expect(screen.queryByLabelText('Redis password')).not.toBeInTheDocument();
+      fireEvent.change(screen.getByLabelText('Shared store (Redis)'), { target: { value: ' redis://10.0.0.5:6379/0 ' } });
+      expect(lastChange().jsonData).toEqual({ redisUrl: 'redis://10.0.0.5:6379/0' });
+      rerender(<ConfigEditor options={lastChange()} onOptionsChange={jest.fn()} />);
+      expect(screen.getByLabelText('Redis user')).toBeInTheDocument();
+      expect(screen.getByLabelText('Redis password')).toBeInTheDocument();
+    });
+
+    it('keeps the password out of jsonData', () => {
+      const { lastChange } = setup({ jsonData: { redisUrl: 'redis://10.0.0.5:6379/0' } });
+      fireEvent.change(screen.getByLabelText('Redis password'), { target: { value: 'r3dis' } });
+      expect(lastChange().secureJsonData).toEqual({ redisPassword: 'r3dis' });
+      expect(JSON.stringify(lastChange().jsonData)).not.toContain('r3dis');
+    });
+
+    it('flags an address the backend refuses, on blur', () => {
+      const { rerender, lastChange } = setup();
+      const input = screen.getByLabelText('Shared store (Redis)');
+      fireEvent.change(input, { target: { value: 'redis://:pw@10.0.0.5:6379' } });
+      rerender(<ConfigEditor options={lastChange()} onOptionsChange={jest.fn()} />);
+      fireEvent.blur(screen.getByLabelText('Shared store (Redis)'));
+      expect(screen.getByText(/Leave the credentials out/)).toBeInTheDocument();
+      expect(redisUrlError('10.0.0.5:6379')).toMatch(/redis:\/\//);
+      expect(redisUrlError('valkey://cache:6379')).toBeUndefined();
+      expect(redisUrlError('')).toBeUndefined();
     });
   });
 

@@ -25,6 +25,21 @@ const WIDTH = 48;
 /** Where Woodpecker's web UI creates personal access tokens (user menu › Personal access token). */
 export const TOKEN_PAGE = '/user/cli-and-api';
 
+/** The shared store's address message, as the backend checks it; undefined when fine or unset. */
+export function redisUrlError(url: string | undefined): string | undefined {
+  const value = (url ?? '').trim();
+  if (value === '') {
+    return undefined;
+  }
+  if (!/^(redis|valkey):\/\/[^/?#]+/.test(value)) {
+    return 'Enter a redis:// or valkey:// address, such as redis://10.0.0.5:6379/0.';
+  }
+  if (/^[a-z]+:\/\/[^/]*@/.test(value)) {
+    return 'Leave the credentials out of the address: use the user and password fields.';
+  }
+  return undefined;
+}
+
 /** The message shown under the URL field, or undefined when the URL is fine. */
 export function urlError(url: string | undefined): string | undefined {
   const value = (url ?? '').trim();
@@ -192,6 +207,7 @@ export function ConfigEditor(props: Props) {
   const [urlTouched, setUrlTouched] = useState(false);
   const url = useErrorOnBlur(urlError(options.url));
   const urlMessage = urlTouched || (options.url ?? '') !== '' ? url.error : undefined;
+  const redisUrl = useErrorOnBlur(redisUrlError(jsonData.redisUrl));
 
   const setJsonData = (patch: Partial<WoodpeckerOptions>) => {
     const next: WoodpeckerOptions = { ...jsonData, ...patch };
@@ -209,18 +225,18 @@ export function ConfigEditor(props: Props) {
     onOptionsChange({ ...options, url: event.currentTarget.value });
   };
 
-  const onTokenChange = (event: ChangeEvent<HTMLInputElement>) => {
+  const onSecretChange = (key: keyof WoodpeckerSecureJsonData) => (event: ChangeEvent<HTMLInputElement>) => {
     onOptionsChange({
       ...options,
-      secureJsonData: { ...options.secureJsonData, token: event.currentTarget.value },
+      secureJsonData: { ...options.secureJsonData, [key]: event.currentTarget.value },
     });
   };
 
-  const onTokenReset = () => {
+  const onSecretReset = (key: keyof WoodpeckerSecureJsonData) => () => {
     onOptionsChange({
       ...options,
-      secureJsonFields: { ...options.secureJsonFields, token: false },
-      secureJsonData: { ...options.secureJsonData, token: '' },
+      secureJsonFields: { ...options.secureJsonFields, [key]: false },
+      secureJsonData: { ...options.secureJsonData, [key]: '' },
     });
   };
 
@@ -288,8 +304,8 @@ export function ConfigEditor(props: Props) {
               isConfigured={!!secureJsonFields.token}
               value={options.secureJsonData?.token ?? ''}
               placeholder="Personal access token"
-              onChange={onTokenChange}
-              onReset={onTokenReset}
+              onChange={onSecretChange('token')}
+              onReset={onSecretReset('token')}
             />
           </Field>
         </FieldSet>
@@ -357,6 +373,51 @@ export function ConfigEditor(props: Props) {
             }
           />
         </Field>
+        <Field
+          label="Shared store (Redis)"
+          description="For Grafana in high availability: the replicas share what they read from Woodpecker through this Redis or Valkey, so each page is read once between them. Empty: each replica reads on its own."
+          invalid={!!redisUrl.error}
+          error={redisUrl.error}
+        >
+          <Input
+            id="config-redisUrl"
+            aria-label="Shared store (Redis)"
+            width={WIDTH}
+            value={jsonData.redisUrl ?? ''}
+            placeholder="redis://10.0.0.5:6379/0"
+            onChange={(e) => {
+              redisUrl.onTyping();
+              setJsonData({ redisUrl: e.currentTarget.value.trim() || undefined });
+            }}
+            onBlur={redisUrl.onBlur}
+          />
+        </Field>
+        {!!jsonData.redisUrl && (
+          <>
+            <Field label="Redis user" description="The Redis ACL user, if the server has one.">
+              <Input
+                id="config-redisUser"
+                aria-label="Redis user"
+                width={WIDTH}
+                value={jsonData.redisUser ?? ''}
+                placeholder="default"
+                onChange={(e) => setJsonData({ redisUser: e.currentTarget.value.trim() || undefined })}
+              />
+            </Field>
+            <Field label="Redis password" description="Sent to the backend only; never shown again.">
+              <SecretInput
+                id="config-redisPassword"
+                aria-label="Redis password"
+                width={WIDTH}
+                isConfigured={!!secureJsonFields.redisPassword}
+                value={options.secureJsonData?.redisPassword ?? ''}
+                placeholder="Password"
+                onChange={onSecretChange('redisPassword')}
+                onReset={onSecretReset('redisPassword')}
+              />
+            </Field>
+          </>
+        )}
       </FieldSet>
     </Stack>
   );
