@@ -2,6 +2,8 @@
 //! Woodpecker with 20 ms injected latency per request, next to a sequential
 //! one-page-at-a-time baseline; and a cold read of one repo of 10,000
 //! pipelines with read-ahead against one page at a time (`read_ahead: 1`).
+//! The repos group also times a second replica's first query after a first
+//! filled the shared store (a real `redis-server`, which must be installed).
 //! Run: `cargo bench --bench woodpecker_fetch [-- repos|read-ahead]`.
 //! `WP_BENCH_REPOS` / `WP_BENCH_PIPELINES` / `WP_BENCH_LATENCY_MS` /
 //! `WP_BENCH_BIG_REPO` override the shape. `cargo test --benches` runs the
@@ -13,6 +15,10 @@ mod woodpecker_server;
 
 #[path = "support/counting_alloc.rs"]
 mod counting_alloc;
+
+#[allow(dead_code)]
+#[path = "../tests/support/redis_server.rs"]
+mod redis_server;
 
 use std::time::{Duration, Instant};
 
@@ -156,6 +162,26 @@ async fn many_repos() {
     rows.push(timed(&server, &restarted, &names, &need, name).await);
     drop((restarted, disk));
     let _ = std::fs::remove_dir_all(&dir);
+    // Two replicas sharing a Redis, each with a cache of its own.
+    let redis = redis_server::RedisServer::start();
+    let replica = || {
+        let info = redis::IntoConnectionInfo::into_connection_info(redis.url()).unwrap();
+        let store =
+            store::SharedStore::new(info, Duration::from_millis(300), Duration::from_secs(10));
+        let cfg = CacheConfig {
+            shared: Some(SharedSlot {
+                store: std::sync::Arc::new(store),
+                namespace: store::Namespace::of("bench", &server.url(), server.token().as_deref()),
+            }),
+            ..CacheConfig::default()
+        };
+        PipelineCache::new(client(&server), cfg)
+    };
+    let (a, b) = (replica(), replica());
+    let name = "replica A cold, filling the shared store (Redis)";
+    rows.push(timed(&server, &a, &names, &need, name).await);
+    let name = "replica B's first query (Redis filled by A)";
+    rows.push(timed(&server, &b, &names, &need, name).await);
 
     println!(
         "\nwoodpecker_fetch: {repos} repos × {per_repo} pipelines, {} ms latency per request\n",
@@ -166,10 +192,11 @@ async fn many_repos() {
     let cold = &rows[1];
     let warm = &rows[2];
     println!(
-        "\ncold speed-up {:.1}× (target ≥ 6×); warm {} requests for {repos} repos (target ≤ 2); after a restart {} requests",
+        "\ncold speed-up {:.1}× (target ≥ 6×); warm {} requests for {repos} repos (target ≤ 2); after a restart {} requests; second replica {} requests (target ≤ 2)",
         base / cold.wall.as_secs_f64(),
         warm.requests,
         rows[4].requests,
+        rows[6].requests,
     );
     println!(
         "held: {held} pipelines in {held_bytes} heap bytes = {:.0} B per cached pipeline (one copy, shared with the histories served)",
