@@ -61,6 +61,7 @@ use super::config::CacheConfig;
 use super::counters::{bump, AtomicCounters, Counters};
 use super::deadline::{Deadline, RecentFailure};
 use super::error::Error;
+use super::feed::UserFeed;
 use super::model::{FeedMark, Repo};
 use super::paging::{PassError, ReadAhead, RowMark, Window};
 use super::store::codec::StoredMeta;
@@ -285,22 +286,6 @@ fn store_window(key: &Key) -> String {
     format!("{}\0{}", key.0, events.join(","))
 }
 
-/// One read of the user feed.
-#[derive(Clone)]
-struct FeedRead {
-    /// When the read finished: queries that arrived before share it.
-    at: Instant,
-    /// When it was sent (Unix seconds): a skipped refresh is true as of then.
-    sent_unix: i64,
-    marks: Arc<HashMap<i64, FeedMark>>,
-}
-
-#[derive(Default)]
-struct Feed {
-    read: Option<FeedRead>,
-    failure: RecentFailure,
-}
-
 #[derive(Default)]
 struct RepoList {
     fetched: Option<(Instant, Vec<Repo>)>,
@@ -315,7 +300,7 @@ struct Inner {
     /// different event filters look it up once between them.
     repo_ids: Mutex<HashMap<String, Arc<tokio::sync::OnceCell<Repo>>>>,
     repo_list: tokio::sync::Mutex<RepoList>,
-    feed: tokio::sync::Mutex<Feed>,
+    feed: UserFeed,
     /// `concurrency` requests in flight: a repo fetch holds one for its
     /// requests one after another, each workflow-tree read one, and each
     /// page read ahead one more (`paging::ReadAhead`).
@@ -363,7 +348,7 @@ impl PipelineCache {
                 slots: Mutex::new(HashMap::new()),
                 repo_ids: Mutex::new(HashMap::new()),
                 repo_list: tokio::sync::Mutex::new(RepoList::default()),
-                feed: tokio::sync::Mutex::new(Feed::default()),
+                feed: UserFeed::default(),
                 permits,
                 tick: AtomicU64::new(0),
                 counters,
@@ -430,50 +415,6 @@ impl PipelineCache {
         }
         list.fetched = Some((Instant::now(), repos.clone()));
         Ok(repos)
-    }
-
-    /// The user feed as of a query's arrival: one read for all repos,
-    /// shared by the queries that arrive while it runs and reused for
-    /// `fresh_for`. `None` when it is switched off or cannot be read (then
-    /// each repo is refreshed on its own; a failure is not retried within
-    /// the backoff).
-    async fn feed(&self, arrived: Instant, deadline: Deadline) -> Option<FeedRead> {
-        if !self.inner.cfg.use_feed {
-            return None;
-        }
-        let mut feed = deadline.run(self.inner.feed.lock()).await?;
-        if let Some(read) = &feed.read {
-            if read.at >= arrived || read.at.elapsed() < self.inner.cfg.fresh_for {
-                return Some(read.clone());
-            }
-        }
-        let backoff = self.inner.client.failure_backoff();
-        if feed.failure.shared(arrived, backoff).is_some() {
-            return None;
-        }
-        let sent_unix = now_unix();
-        let result = self
-            .inner
-            .client
-            .with_deadline(deadline)
-            .latest_feed()
-            .await;
-        feed.failure.record(&result);
-        match result {
-            Ok(marks) => {
-                let read = FeedRead {
-                    at: Instant::now(),
-                    sent_unix,
-                    marks: Arc::new(marks),
-                };
-                feed.read = Some(read.clone());
-                Some(read)
-            }
-            Err(e) => {
-                tracing::debug!(error = %e, "user feed not read; refreshing repos one by one");
-                None
-            }
-        }
     }
 
     async fn resolve(&self, name: &str, deadline: Deadline) -> Result<Repo, Error> {
@@ -964,7 +905,18 @@ impl PipelineCache {
         // newer than what the window holds.
         let feed = match fresh {
             true => None,
-            false => self.feed(asked, need.deadline).await,
+            false => {
+                let client = &self.inner.client;
+                match cfg.use_feed {
+                    true => {
+                        self.inner
+                            .feed
+                            .read(client, asked, cfg.fresh_for, need.deadline)
+                            .await
+                    }
+                    false => None,
+                }
+            }
         };
         let mark = feed.as_ref().and_then(|f| f.marks.get(&repo.id).copied());
         let unchanged = mark.is_some()

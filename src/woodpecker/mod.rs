@@ -8,6 +8,7 @@ mod counters;
 mod deadline;
 mod error;
 mod export;
+mod feed;
 mod model;
 mod paging;
 mod retry;
