@@ -1,20 +1,12 @@
-import { CoreApp, DataQueryRequest, DataSourceInstanceSettings, MetricFindValue, ScopedVars } from '@grafana/data';
+import { CoreApp, DataQueryRequest, MetricFindValue, ScopedVars } from '@grafana/data';
 import { lastValueFrom } from 'rxjs';
 
 import { DataSource, parseVariableQuery } from './datasource';
 import { FakeTemplateSrv } from './testing/fakeTemplateSrv';
-import { WoodpeckerOptions, WoodpeckerQuery, WoodpeckerVariableQuery } from './types';
+import { fakeInstanceSettings } from './testing/fakes';
+import { WoodpeckerQuery, WoodpeckerVariableQuery } from './types';
 
-const settings = {
-  id: 1,
-  uid: 'wp',
-  type: 'dorakit-woodpecker-datasource',
-  name: 'Woodpecker',
-  access: 'proxy',
-  jsonData: { windowDays: 3 },
-  meta: {},
-  readOnly: false,
-} as unknown as DataSourceInstanceSettings<WoodpeckerOptions>;
+const settings = fakeInstanceSettings({ windowDays: 3 });
 
 function setup(variables = {}) {
   const templateSrv = new FakeTemplateSrv(variables);

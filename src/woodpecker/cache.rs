@@ -260,6 +260,7 @@ fn new_rows<'a>(w: &'a Window, held: Option<&StoredRange>, trees: &[u64]) -> Vec
 
 /// Puts a stored window into an entry.
 fn fill(entry: &mut Entry, Loaded { meta, pipelines }: Loaded) {
+    take_as_of(entry, &meta);
     let mark = |(number, created)| RowMark { number, created };
     entry.repo = Some(Repo {
         id: meta.repo_id,
@@ -274,6 +275,10 @@ fn fill(entry: &mut Entry, Loaded { meta, pipelines }: Loaded) {
         complete: meta.complete,
         truncated: meta.truncated,
     };
+}
+
+/// A stored window's as-of time and feed mark, which go together.
+fn take_as_of(entry: &mut Entry, meta: &StoredMeta) {
     entry.fetched_at = meta.fetched_at;
     entry.feed_mark = meta
         .feed_mark
@@ -779,12 +784,7 @@ impl PipelineCache {
         entry.shared = turn.holds.as_ref().and_then(StoredRange::of_meta);
         match turn.adopt {
             Some(Adopt::Whole(loaded)) => fill(entry, loaded),
-            Some(Adopt::Meta(meta)) => {
-                entry.fetched_at = meta.fetched_at;
-                entry.feed_mark = meta
-                    .feed_mark
-                    .map(|(number, status)| FeedMark { number, status });
-            }
+            Some(Adopt::Meta(meta)) => take_as_of(entry, &meta),
             None => {}
         }
         (turn.lock, turn.waited && entry.fetched_at >= arrived_unix)
@@ -903,20 +903,13 @@ impl PipelineCache {
         let started_at = now_unix();
         // Read before the refresh, so the mark kept with the window is never
         // newer than what the window holds.
-        let feed = match fresh {
-            true => None,
-            false => {
+        let feed = match !fresh && cfg.use_feed {
+            true => {
                 let client = &self.inner.client;
-                match cfg.use_feed {
-                    true => {
-                        self.inner
-                            .feed
-                            .read(client, asked, cfg.fresh_for, need.deadline)
-                            .await
-                    }
-                    false => None,
-                }
+                let feed = &self.inner.feed;
+                feed.read(client, asked, cfg.fresh_for, need.deadline).await
             }
+            false => None,
         };
         let mark = feed.as_ref().and_then(|f| f.marks.get(&repo.id).copied());
         let unchanged = mark.is_some()

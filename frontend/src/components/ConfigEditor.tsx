@@ -140,7 +140,8 @@ const ADVANCED_NUMBERS: NumberSettingInfo[] = [
   {
     key: 'maxConcurrency',
     label: 'Concurrent requests',
-    description: 'How many repositories are read from Woodpecker at the same time.',
+    description:
+      'How many requests this data source sends to Woodpecker at the same time (pages, repositories and workflow trees together).',
   },
   {
     key: 'timeoutSeconds',
@@ -225,20 +226,30 @@ export function ConfigEditor(props: Props) {
     onOptionsChange({ ...options, url: event.currentTarget.value });
   };
 
-  const onSecretChange = (key: keyof WoodpeckerSecureJsonData) => (event: ChangeEvent<HTMLInputElement>) => {
-    onOptionsChange({
-      ...options,
-      secureJsonData: { ...options.secureJsonData, [key]: event.currentTarget.value },
-    });
-  };
-
-  const onSecretReset = (key: keyof WoodpeckerSecureJsonData) => () => {
-    onOptionsChange({
-      ...options,
-      secureJsonFields: { ...options.secureJsonFields, [key]: false },
-      secureJsonData: { ...options.secureJsonData, [key]: '' },
-    });
-  };
+  // A secret is sent once and never shown again; reset clears it.
+  const secretInput = (key: keyof WoodpeckerSecureJsonData, label: string, placeholder: string) => (
+    <SecretInput
+      id={`config-${key}`}
+      aria-label={label}
+      width={WIDTH}
+      isConfigured={!!secureJsonFields[key]}
+      value={options.secureJsonData?.[key] ?? ''}
+      placeholder={placeholder}
+      onChange={(event: ChangeEvent<HTMLInputElement>) =>
+        onOptionsChange({
+          ...options,
+          secureJsonData: { ...options.secureJsonData, [key]: event.currentTarget.value },
+        })
+      }
+      onReset={() =>
+        onOptionsChange({
+          ...options,
+          secureJsonFields: { ...options.secureJsonFields, [key]: false },
+          secureJsonData: { ...options.secureJsonData, [key]: '' },
+        })
+      }
+    />
+  );
 
   const numberSetting = ({ key, label, description }: NumberSettingInfo) => (
     <NumberSetting
@@ -297,16 +308,7 @@ export function ConfigEditor(props: Props) {
       {!demo && (
         <FieldSet label="Authentication">
           <Field label="Token" description={<TokenDescription url={options.url ?? ''} />} required>
-            <SecretInput
-              id="config-token"
-              aria-label="Token"
-              width={WIDTH}
-              isConfigured={!!secureJsonFields.token}
-              value={options.secureJsonData?.token ?? ''}
-              placeholder="Personal access token"
-              onChange={onSecretChange('token')}
-              onReset={onSecretReset('token')}
-            />
+            {secretInput('token', 'Token', 'Personal access token')}
           </Field>
         </FieldSet>
       )}
@@ -405,16 +407,7 @@ export function ConfigEditor(props: Props) {
               />
             </Field>
             <Field label="Redis password" description="Sent to the backend only; never shown again.">
-              <SecretInput
-                id="config-redisPassword"
-                aria-label="Redis password"
-                width={WIDTH}
-                isConfigured={!!secureJsonFields.redisPassword}
-                value={options.secureJsonData?.redisPassword ?? ''}
-                placeholder="Password"
-                onChange={onSecretChange('redisPassword')}
-                onReset={onSecretReset('redisPassword')}
-              />
+              {secretInput('redisPassword', 'Redis password', 'Password')}
             </Field>
           </>
         )}

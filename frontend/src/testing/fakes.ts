@@ -18,7 +18,17 @@ export const RESOURCES: Record<string, string[]> = {
  * Jest tests and the browser harness.
  */
 export function fakeDataSource(jsonData: WoodpeckerOptions = {}): DataSource {
-  const settings = {
+  const ds = new DataSource(
+    fakeInstanceSettings(jsonData),
+    new FakeTemplateSrv({ repo: ['org/app'], env: 'production' })
+  );
+  ds.getResource = ((path: string) => Promise.resolve(RESOURCES[path])) as DataSource['getResource'];
+  return ds;
+}
+
+/** The instance settings Grafana hands a data source, with `jsonData`. */
+export function fakeInstanceSettings(jsonData: WoodpeckerOptions): DataSourceInstanceSettings<WoodpeckerOptions> {
+  return {
     id: 1,
     uid: 'wp',
     type: 'dorakit-woodpecker-datasource',
@@ -28,9 +38,6 @@ export function fakeDataSource(jsonData: WoodpeckerOptions = {}): DataSource {
     meta: {},
     readOnly: false,
   } as unknown as DataSourceInstanceSettings<WoodpeckerOptions>;
-  const ds = new DataSource(settings, new FakeTemplateSrv({ repo: ['org/app'], env: 'production' }));
-  ds.getResource = ((path: string) => Promise.resolve(RESOURCES[path])) as DataSource['getResource'];
-  return ds;
 }
 
 export type Settings = DataSourceSettings<WoodpeckerOptions, WoodpeckerSecureJsonData>;
