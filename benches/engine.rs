@@ -50,28 +50,28 @@ fn histories(deploys: usize) -> Vec<(String, Vec<Pipeline>)> {
                     };
                     let branch = format!("branch-{e}");
                     let pushed = t - 600 - (next() % (4 * 3600)) as i64;
-                    ps.push(Pipeline {
+                    ps.push(Pipeline::from(PipelineFields {
                         number: ps.len() as u64 + 1,
                         status: Status::Success,
                         event: Event::Push,
-                        branch: branch.clone(),
+                        branch: &branch,
                         created: pushed,
                         started: pushed + 5,
                         finished: pushed + 300,
-                        ..Pipeline::default()
-                    });
-                    ps.push(Pipeline {
+                        ..PipelineFields::default()
+                    }));
+                    ps.push(Pipeline::from(PipelineFields {
                         number: ps.len() as u64 + 1,
                         status,
                         event: Event::Deployment,
-                        branch,
-                        deploy_to: format!("env-{e}"),
+                        branch: &branch,
+                        deploy_to: &format!("env-{e}"),
                         parent: ps.len() as u64,
                         created: t - 120,
                         started: t - 100,
                         finished: t,
-                        ..Pipeline::default()
-                    });
+                        ..PipelineFields::default()
+                    }));
                 }
             }
             (format!("org/repo-{r}"), ps)

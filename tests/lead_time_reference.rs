@@ -32,26 +32,27 @@ fn arb_pipeline(number: u64) -> impl Strategy<Value = Pipeline> {
         0i64..STEP,
     )
         .prop_map(
-            move |(event, status, branch, deploy_to, parent, commit, duration, jitter)| Pipeline {
-                number,
-                status,
-                event,
-                branch: branch.into(),
-                deploy_to: if event == Event::Deployment {
-                    deploy_to.into()
-                } else {
-                    String::new()
-                },
-                parent: if event == Event::Push || event == Event::Deployment {
-                    parent
-                } else {
-                    0
-                },
-                commit: commit.into(),
-                created: number as i64 * STEP + jitter,
-                started: number as i64 * STEP + jitter + 1,
-                finished: number as i64 * STEP + jitter + duration * STEP,
-                ..Pipeline::default()
+            move |(event, status, branch, deploy_to, parent, commit, duration, jitter)| {
+                Pipeline::from(PipelineFields {
+                    number,
+                    status,
+                    event,
+                    branch,
+                    deploy_to: if event == Event::Deployment {
+                        deploy_to
+                    } else {
+                        ""
+                    },
+                    parent: if event == Event::Push || event == Event::Deployment {
+                        parent
+                    } else {
+                        0
+                    },
+                    commit: commit.into(),
+                    created: number as i64 * STEP + jitter,
+                    started: number as i64 * STEP + jitter + 1,
+                    finished: number as i64 * STEP + jitter + duration * STEP,
+                })
             },
         )
 }
@@ -90,17 +91,17 @@ struct RefChange {
 }
 
 fn find(ps: &[Pipeline], number: u64) -> Option<&Pipeline> {
-    ps.iter().find(|p| p.number == number)
+    ps.iter().find(|p| p.number() == number)
 }
 
 fn is_change(p: &Pipeline, f: &DeployFilter) -> bool {
-    p.parent == 0 && f.change_events.contains(&p.event)
+    p.parent() == 0 && f.change_events.contains(&p.event())
 }
 
 /// Restarts lead back to their original, through parents of the same event.
 fn original<'a>(ps: &'a [Pipeline], mut p: &'a Pipeline) -> &'a Pipeline {
     for _ in 0..64 {
-        match find(ps, p.parent).filter(|q| p.parent != 0 && q.event == p.event) {
+        match find(ps, p.parent()).filter(|q| p.parent() != 0 && q.event() == p.event()) {
             Some(q) => p = q,
             None => break,
         }
@@ -110,38 +111,38 @@ fn original<'a>(ps: &'a [Pipeline], mut p: &'a Pipeline) -> &'a Pipeline {
 
 /// The change number a deploy ships, straight from the rules.
 fn source(ps: &[Pipeline], d: &Pipeline, f: &DeployFilter) -> Option<u64> {
-    if d.event != Event::Deployment {
-        return Some(original(ps, d).number);
+    if d.event() != Event::Deployment {
+        return Some(original(ps, d).number());
     }
     let mut at = d;
     for _ in 0..64 {
-        let Some(parent) = find(ps, at.parent).filter(|_| at.parent != 0) else {
+        let Some(parent) = find(ps, at.parent()).filter(|_| at.parent() != 0) else {
             break;
         };
-        if parent.event == Event::Deployment {
+        if parent.event() == Event::Deployment {
             at = parent;
             continue;
         }
         let o = original(ps, parent);
-        if is_change(o, f) && o.branch == d.branch {
-            return Some(o.number);
+        if is_change(o, f) && o.branch() == d.branch() {
+            return Some(o.number());
         }
         break;
     }
-    if d.commit.is_empty() {
+    if d.commit().is_empty() {
         return None;
     }
     ps.iter()
-        .filter(|c| is_change(c, f) && c.branch == d.branch && c.commit == d.commit)
-        .map(|c| c.number)
+        .filter(|c| is_change(c, f) && c.branch() == d.branch() && c.commit() == d.commit())
+        .map(|c| c.number())
         .min()
 }
 
 fn env_of(p: &Pipeline) -> &str {
-    if p.deploy_to.is_empty() {
-        &p.branch
+    if p.deploy_to().is_empty() {
+        p.branch()
     } else {
-        &p.deploy_to
+        p.deploy_to()
     }
 }
 
@@ -159,19 +160,22 @@ fn reference(
             let mut deploys: Vec<&Pipeline> = ps
                 .iter()
                 .filter(|p| {
-                    f.events.contains(&p.event) && env_of(p) == env && p.status == Status::Success
+                    f.events.contains(&p.event())
+                        && env_of(p) == env
+                        && p.status() == Status::Success
                 })
                 .collect();
-            deploys.sort_by_key(|p| (p.finished, p.number));
-            let mut branches: Vec<&str> = deploys.iter().map(|d| d.branch.as_str()).collect();
+            deploys.sort_by_key(|p| (p.finished(), p.number()));
+            let mut branches: Vec<&str> = deploys.iter().map(|d| d.branch()).collect();
             branches.sort_unstable();
             branches.dedup();
             for branch in branches {
-                let mine: Vec<&&Pipeline> = deploys.iter().filter(|d| d.branch == branch).collect();
-                let since = mine[0].finished;
+                let mine: Vec<&&Pipeline> =
+                    deploys.iter().filter(|d| d.branch() == branch).collect();
+                let since = mine[0].finished();
                 let changes: Vec<&Pipeline> = ps
                     .iter()
-                    .filter(|c| is_change(c, f) && c.branch == branch)
+                    .filter(|c| is_change(c, f) && c.branch() == branch)
                     .collect();
                 // Without the whole history the first deploy with a known
                 // source only marks what was delivered before.
@@ -188,10 +192,10 @@ fn reference(
                         continue;
                     }
                     for c in &changes {
-                        let done = delivered.iter().any(|(n, _)| *n == c.number)
-                            || floor.is_some_and(|fl| c.number <= fl);
-                        if !done && c.number <= src {
-                            delivered.push((c.number, (d.finished, d.number)));
+                        let done = delivered.iter().any(|(n, _)| *n == c.number())
+                            || floor.is_some_and(|fl| c.number() <= fl);
+                        if !done && c.number() <= src {
+                            delivered.push((c.number(), (d.finished(), d.number())));
                         }
                     }
                 }
@@ -199,15 +203,18 @@ fn reference(
                     continue;
                 }
                 for c in &changes {
-                    if floor.is_some_and(|fl| c.number <= fl) {
+                    if floor.is_some_and(|fl| c.number() <= fl) {
                         continue;
                     }
                     out.push(RefChange {
                         repo: repo.clone(),
                         env: env.to_string(),
-                        number: c.number,
-                        created: c.created,
-                        delivered: delivered.iter().find(|(n, _)| *n == c.number).map(|x| x.1),
+                        number: c.number(),
+                        created: c.created(),
+                        delivered: delivered
+                            .iter()
+                            .find(|(n, _)| *n == c.number())
+                            .map(|x| x.1),
                         since,
                     });
                 }

@@ -35,21 +35,21 @@ fn ref_deploys(
     let mut out = Vec::new();
     for (repo, ps) in histories {
         for p in ps {
-            let env = if p.deploy_to.is_empty() {
-                p.branch.clone()
+            let env = if p.deploy_to().is_empty() {
+                p.branch().to_string()
             } else {
-                p.deploy_to.clone()
+                p.deploy_to().to_string()
             };
-            let selected = p.finished > 0
-                && filter.events.contains(&p.event)
-                && (filter.branches.is_empty() || filter.branches.contains(&p.branch))
+            let selected = p.finished() > 0
+                && filter.events.contains(&p.event())
+                && (filter.branches.is_empty() || filter.branches.iter().any(|b| b == p.branch()))
                 && (filter.environments.is_empty() || filter.environments.contains(&env));
             if !selected {
                 continue;
             }
-            let outcome = if p.status == Status::Success {
+            let outcome = if p.status() == Status::Success {
                 Outcome::Success
-            } else if settings.failure_statuses.contains(&p.status) {
+            } else if settings.failure_statuses.contains(&p.status()) {
                 Outcome::Failure
             } else {
                 Outcome::Ignored
@@ -57,8 +57,8 @@ fn ref_deploys(
             out.push(RefDeploy {
                 repo: repo.clone(),
                 env,
-                number: p.number,
-                finished: p.finished,
+                number: p.number(),
+                finished: p.finished(),
                 outcome,
             });
         }
@@ -213,16 +213,18 @@ fn arb_pipeline(number: u64) -> impl Strategy<Value = Pipeline> {
     // window/flaky edges common; 1 in 20 is unfinished.
     let finished = prop_oneof![1 => Just(0i64), 19 => (1i64..800).prop_map(|k| k * STEP)];
     (status, event, deploy_to, branch, finished).prop_map(
-        move |(status, event, deploy_to, branch, finished)| Pipeline {
-            number,
-            status,
-            event,
-            branch: branch.into(),
-            deploy_to: deploy_to.into(),
-            created: 0,
-            started: 0,
-            finished,
-            ..Pipeline::default()
+        move |(status, event, deploy_to, branch, finished)| {
+            Pipeline::from(PipelineFields {
+                number,
+                status,
+                event,
+                branch,
+                deploy_to,
+                created: 0,
+                started: 0,
+                finished,
+                ..PipelineFields::default()
+            })
         },
     )
 }
@@ -556,7 +558,7 @@ fn range_cuts_never_change_an_incident_inside() {
                     (
                         r.clone(),
                         ps.iter()
-                            .filter(|p| p.finished >= lo && p.finished <= hi)
+                            .filter(|p| p.finished() >= lo && p.finished() <= hi)
                             .cloned()
                             .collect(),
                     )
@@ -566,7 +568,9 @@ fn range_cuts_never_change_an_incident_inside() {
             // reaches a repo's first pipeline knows, nothing older exists.
             let enough = cut.iter().zip(&histories).all(|((_, ps), (_, whole))| {
                 lookback_satisfied(ps, range.from, &filter, &settings)
-                    || whole.iter().all(|p| p.finished == 0 || p.finished >= lo)
+                    || whole
+                        .iter()
+                        .all(|p| p.finished() == 0 || p.finished() >= lo)
             });
             if enough {
                 let part = collect(&cut, &filter, &settings);

@@ -52,7 +52,7 @@ async fn held(c: &PipelineCache, names: &[String]) -> Vec<Vec<u64>> {
         .into_iter()
         .map(|(name, h)| {
             let h = h.unwrap_or_else(|e| panic!("{name}: {e}"));
-            h.pipelines.iter().map(|p| p.number).collect()
+            h.pipelines.iter().map(|p| p.number()).collect()
         })
         .collect()
 }

@@ -75,7 +75,7 @@ async fn cold_fetch_of_1234_pipelines_takes_exactly_25_pages() {
     assert_eq!(k.requests, 27);
     assert_eq!(s.request_count(), 27);
     // newest first, no duplicates, all finished
-    let numbers: Vec<u64> = h.pipelines.iter().map(|p| p.number).collect();
+    let numbers: Vec<u64> = h.pipelines.iter().map(|p| p.number()).collect();
     assert_eq!(numbers, (1..=1234).rev().collect::<Vec<_>>());
     for r in s
         .requests()
@@ -158,9 +158,9 @@ async fn refresh_picks_up_new_and_finished_pipelines_only() {
     s.reset_requests();
     let h = c.history("acme/api", &all_history()).await.unwrap();
     assert_eq!(h.pipelines.len(), 161);
-    let p101 = h.pipelines.iter().find(|p| p.number == 101).unwrap();
+    let p101 = h.pipelines.iter().find(|p| p.number() == 101).unwrap();
     assert_eq!(
-        (p101.status, p101.event),
+        (p101.status(), p101.event()),
         (Status::Failure, Event::Deployment)
     );
     assert_eq!(
@@ -168,7 +168,7 @@ async fn refresh_picks_up_new_and_finished_pipelines_only() {
         2,
         "61 rows newer than the held ones: 2 pages"
     );
-    let mut numbers: Vec<u64> = h.pipelines.iter().map(|p| p.number).collect();
+    let mut numbers: Vec<u64> = h.pipelines.iter().map(|p| p.number()).collect();
     numbers.dedup();
     assert_eq!(numbers.len(), 161);
 }
@@ -236,11 +236,11 @@ async fn v2_server_gets_no_3x_filters_and_its_at_names_parse() {
     let need = HistoryNeed::since(0, &deploys);
     let h = c.history("acme/api", &need).await.unwrap();
     assert_eq!(h.pipelines.len(), 230 / 4);
-    assert!(h.pipelines.iter().all(|p| p.event == Event::Deployment
-        && p.deploy_to == "production"
-        && p.created > T0
-        && p.finished == p.created + 65
-        && p.started == p.created + 5));
+    assert!(h.pipelines.iter().all(|p| p.event() == Event::Deployment
+        && p.deploy_to() == "production"
+        && p.created() > T0
+        && p.finished() == p.created() + 65
+        && p.started() == p.created() + 5));
     assert_eq!(s.count(Match::Pipelines), 5, "unfiltered on the server");
     c.history("acme/api", &need).await.unwrap(); // a refresh
     for r in s.requests() {
@@ -303,7 +303,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
         .await
         .unwrap();
     assert!(!h.capped && !h.complete);
-    assert!(h.pipelines.iter().any(|p| p.created < since));
+    assert!(h.pipelines.iter().any(|p| p.created() < since));
     // 3 pages reach `since`; rounds of 1, 1 and 2 pages read one more.
     assert_eq!(s.count(Match::Pipelines), 4);
 
@@ -325,7 +325,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
     };
     let h = c2.history("acme/api", &need).await.unwrap();
     assert!(h.capped);
-    let oldest = h.pipelines.last().unwrap().created;
+    let oldest = h.pipelines.last().unwrap().created();
     assert!(oldest < since - 3 * 86_400 && oldest > since - 3 * 86_400 - 50 * 600);
     // (100 + 432) / 50 → 11 pages, read in rounds of 1, 1, 2, 4 and 6.
     assert_eq!(s.count(Match::Pipelines), 14);
@@ -334,7 +334,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
     let c3 = cache(&s);
     let covered = move |ps: &[Pipeline]| {
         ps.iter().any(|p| {
-            p.created < since && p.event == Event::Deployment && p.status == Status::Failure
+            p.created() < since && p.event() == Event::Deployment && p.status() == Status::Failure
         })
     };
     let need = HistoryNeed {
@@ -357,7 +357,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
     // re-read on purpose (the overlap proves no row was skipped). In rounds of
     // 1, 1, 1, 2 and 4 pages, the last reads up to page 11.
     assert_eq!(s.count(Match::Pipelines), 1 + 9);
-    let mut n: Vec<u64> = h2.pipelines.iter().map(|p| p.number).collect();
+    let mut n: Vec<u64> = h2.pipelines.iter().map(|p| p.number()).collect();
     n.dedup();
     assert_eq!(n.len(), h2.pipelines.len());
     assert_eq!(*n.first().unwrap(), 2000);
@@ -882,7 +882,7 @@ async fn a_repo_growing_during_a_read_ahead_skips_nothing() {
         for read in ["cold", "refreshed"] {
             s.reset_requests();
             let h = c.history("acme/busy", &need).await.unwrap();
-            let got: Vec<u64> = h.pipelines.iter().map(|p| p.number).collect();
+            let got: Vec<u64> = h.pipelines.iter().map(|p| p.number()).collect();
             let reference: Vec<u64> = (1..=got[0]).rev().filter(wanted).collect();
             let skipped: Vec<&u64> = reference.iter().filter(|n| !got.contains(n)).collect();
             assert!(skipped.is_empty(), "{read} {events:?}: skipped {skipped:?}");

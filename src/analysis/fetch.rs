@@ -125,11 +125,11 @@ pub(super) async fn analyse(
     let as_of_now: Vec<Cow<[Pipeline]>> = histories
         .iter()
         .map(|h| {
-            if h.pipelines.iter().any(|p| p.finished > scope.now) {
+            if h.pipelines.iter().any(|p| p.finished() > scope.now) {
                 Cow::Owned(
                     h.pipelines
                         .iter()
-                        .filter(|p| p.finished <= scope.now)
+                        .filter(|p| p.finished() <= scope.now)
                         .cloned()
                         .collect(),
                 )
@@ -184,11 +184,11 @@ pub(super) async fn analyse(
 fn seen_in<'a>(pipelines: impl Iterator<Item = &'a Pipeline>, range: TimeRange) -> Seen {
     let (mut count, mut events, mut environments, mut branches) =
         (0, BTreeSet::new(), BTreeSet::new(), BTreeSet::new());
-    for p in pipelines.filter(|p| range.contains(p.finished)) {
+    for p in pipelines.filter(|p| range.contains(p.finished())) {
         count += 1;
-        events.insert(p.event.as_str());
+        events.insert(p.event().as_str());
         environments.insert(domain::environment_of(p));
-        branches.insert(p.branch.as_str());
+        branches.insert(p.branch());
     }
     let list = |set: BTreeSet<&str>| {
         set.into_iter()
@@ -235,18 +235,21 @@ fn name_list(names: &[String]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PipelineFields;
     use crate::domain::Status;
 
     #[test]
     fn seen_lists_what_finished_in_the_range() {
-        let p = |event: Event, branch: &str, deploy_to: &str, finished: i64| Pipeline {
-            number: 1,
-            status: Status::Success,
-            event,
-            branch: branch.into(),
-            deploy_to: deploy_to.into(),
-            finished,
-            ..Pipeline::default()
+        let p = |event: Event, branch: &str, deploy_to: &str, finished: i64| {
+            Pipeline::from(PipelineFields {
+                number: 1,
+                status: Status::Success,
+                event,
+                branch,
+                deploy_to,
+                finished,
+                ..PipelineFields::default()
+            })
         };
         let history = [
             p(Event::Push, "main", "", 10),

@@ -52,7 +52,7 @@ pub(crate) async fn run(args: ExportArgs) -> Result<(), Failure> {
             history
                 .pipelines
                 .iter()
-                .filter(|p| p.created >= from && p.finished <= now)
+                .filter(|p| p.created() >= from && p.finished() <= now)
                 .map(|p| pipeline_json_line(repo, p)),
         );
     }

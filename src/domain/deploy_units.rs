@@ -29,7 +29,7 @@ pub(crate) enum TreeVerdict {
 /// latest finish of the matched units, or the pipeline's finish when no
 /// unit ran or none carries a finish time.
 pub(crate) fn judge(p: &Pipeline, patterns: &[String], settings: &RecoverySettings) -> TreeVerdict {
-    let Some(workflows) = &p.workflows else {
+    let Some(workflows) = &p.workflows() else {
         return TreeVerdict::Unknown;
     };
     let matches = |name: &str| patterns.iter().any(|pat| glob_matches(pat, name));
@@ -59,14 +59,14 @@ pub(crate) fn judge(p: &Pipeline, patterns: &[String], settings: &RecoverySettin
         None => {
             return TreeVerdict::Listed {
                 status: first,
-                finished: p.finished,
+                finished: p.finished(),
             }
         }
     };
     let latest = units.iter().map(|(_, f)| *f).max().unwrap_or(0);
     TreeVerdict::Listed {
         status,
-        finished: if latest > 0 { latest } else { p.finished },
+        finished: if latest > 0 { latest } else { p.finished() },
     }
 }
 
@@ -105,6 +105,7 @@ pub(crate) fn glob_matches(pattern: &str, name: &str) -> bool {
 mod tests {
     use super::*;
     use crate::domain::pipeline::{Step, Workflow};
+    use crate::domain::PipelineFields;
     use Status::{Blocked, Canceled, Error, Failure, Killed, Skipped, Success};
 
     #[test]
@@ -154,12 +155,12 @@ mod tests {
     }
 
     fn with(workflows: Vec<Workflow>) -> Pipeline {
-        Pipeline {
+        Pipeline::from(PipelineFields {
             number: 1,
             finished: 1_000,
-            workflows: Some(workflows.into()),
-            ..Pipeline::default()
-        }
+            ..PipelineFields::default()
+        })
+        .with_workflows(Some(workflows))
     }
 
     fn verdict(p: &Pipeline, patterns: &[&str]) -> TreeVerdict {
@@ -173,10 +174,10 @@ mod tests {
 
     #[test]
     fn without_a_tree_the_pipeline_is_unknown_not_judged() {
-        let p = Pipeline {
+        let p = Pipeline::from(PipelineFields {
             finished: 1_000,
-            ..Pipeline::default()
-        };
+            ..PipelineFields::default()
+        });
         assert_eq!(verdict(&p, &["deploy"]), TreeVerdict::Unknown);
     }
 

@@ -156,10 +156,10 @@ impl Interner {
 /// The environment a deploy targets: `deploy_to`, else its branch (teams that
 /// deploy from `push`/`tag` pipelines on `main` leave `deploy_to` empty).
 pub fn environment_of(p: &Pipeline) -> &str {
-    if p.deploy_to.is_empty() {
-        &p.branch
+    if p.deploy_to().is_empty() {
+        p.branch()
     } else {
-        &p.deploy_to
+        p.deploy_to()
     }
 }
 
@@ -176,7 +176,7 @@ fn listed_as(
         return None;
     }
     if filter.deploy_steps.is_empty() {
-        return Some((p.status, p.finished));
+        return Some((p.status(), p.finished()));
     }
     match judge(p, &filter.deploy_steps, settings) {
         TreeVerdict::Listed { status, finished } => Some((status, finished)),
@@ -189,7 +189,7 @@ fn listed_as(
 pub fn trees_missing(pipelines: &[Pipeline], filter: &DeployFilter) -> usize {
     pipelines
         .iter()
-        .filter(|p| filter.needs_tree(p) && p.workflows.is_none())
+        .filter(|p| filter.needs_tree(p) && p.workflows().is_none())
         .count()
 }
 
@@ -219,11 +219,11 @@ pub fn collect_deploys<'a>(
             });
             items.push(Deploy {
                 finished,
-                number: p.number,
+                number: p.number(),
                 group,
-                branch: names.intern(&p.branch),
+                branch: names.intern(p.branch()),
                 status,
-                event: p.event,
+                event: p.event(),
                 outcome: settings.outcome(status),
             });
         }
@@ -278,19 +278,20 @@ pub fn collect_deploys<'a>(
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::domain::PipelineFields;
 
     pub fn pipeline(number: u64, status: Status, deploy_to: &str, finished: i64) -> Pipeline {
-        Pipeline {
+        Pipeline::from(PipelineFields {
             number,
             status,
             event: Event::Deployment,
-            branch: "main".into(),
-            deploy_to: deploy_to.into(),
+            branch: "main",
+            deploy_to,
             created: finished.saturating_sub(60),
             started: finished.saturating_sub(50),
             finished,
-            ..Pipeline::default()
-        }
+            ..PipelineFields::default()
+        })
     }
 
     fn numbers(d: &Deploys) -> Vec<(String, String, u64)> {
@@ -309,7 +310,10 @@ pub(crate) mod tests {
     #[test]
     fn only_finished_deploy_events_are_deploys() {
         let mut push = pipeline(2, Status::Success, "", 20);
-        push.event = Event::Push;
+        push = Pipeline::from(PipelineFields {
+            event: Event::Push,
+            ..push.fields()
+        });
         let running = pipeline(3, Status::Running, "prod", 0);
         let ps = [pipeline(1, Status::Success, "prod", 10), push, running];
         let d = collect_deploys(
@@ -323,7 +327,10 @@ pub(crate) mod tests {
     #[test]
     fn environment_is_deploy_to_else_branch() {
         let mut push = pipeline(2, Status::Success, "", 20);
-        push.event = Event::Push;
+        push = Pipeline::from(PipelineFields {
+            event: Event::Push,
+            ..push.fields()
+        });
         let ps = [pipeline(1, Status::Success, "prod", 10), push];
         let filter = DeployFilter {
             events: vec![Event::Deployment, Event::Push],
@@ -342,7 +349,10 @@ pub(crate) mod tests {
     #[test]
     fn branch_and_environment_filters() {
         let mut other = pipeline(2, Status::Success, "prod", 20);
-        other.branch = "release".into();
+        other = Pipeline::from(PipelineFields {
+            branch: "release",
+            ..other.fields()
+        });
         let ps = [
             pipeline(1, Status::Success, "prod", 10),
             other,
@@ -401,11 +411,12 @@ pub(crate) mod tests {
                 })
                 .collect()
         });
-        Pipeline {
+        let p = pipeline(number, Status::Failure, "", finished);
+        Pipeline::from(PipelineFields {
             event: Event::Push,
-            workflows,
-            ..pipeline(number, Status::Failure, "", finished)
-        }
+            ..p.fields()
+        })
+        .with_workflows(workflows)
     }
 
     #[test]
@@ -483,14 +494,14 @@ pub(crate) mod tests {
         };
         let candidate = push_with(1, 100, None);
         let running = push_with(2, 0, None);
-        let other_branch = Pipeline {
-            branch: "feature".into(),
-            ..push_with(3, 100, None)
-        };
+        let other_branch = Pipeline::from(PipelineFields {
+            branch: "feature",
+            ..push_with(3, 100, None).fields()
+        });
         let other_event = pipeline(4, Status::Success, "prod", 100);
         assert!(filter.needs_tree(&candidate));
         for p in [running, other_branch, other_event] {
-            assert!(!filter.needs_tree(&p), "{}", p.number);
+            assert!(!filter.needs_tree(&p), "{}", p.number());
         }
     }
 

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::deploys::{Deploys, GroupId};
-use super::pipeline::{Event, Pipeline};
+use super::pipeline::{Commit, Event, Pipeline};
 use super::settings::{DeployFilter, Outcome, TimeRange};
 
 /// How far a parent chain is followed before it is taken as broken: real
@@ -147,38 +147,38 @@ struct RepoLog<'a> {
     changes: Vec<Vec<(u64, i64)>>,
     /// (branch, commit) → the earliest change with that commit; built on
     /// the first deploy that needs it.
-    by_commit: OnceLock<HashMap<(u32, &'a str), u64>>,
+    by_commit: OnceLock<HashMap<(u32, &'a Commit), u64>>,
     change_events: &'a [Event],
 }
 
 impl<'a> RepoLog<'a> {
     fn new(mut pipelines: Vec<&'a Pipeline>, complete: bool, change_events: &'a [Event]) -> Self {
         // Held histories come newest first: reversing is cheaper than sorting.
-        if pipelines.windows(2).all(|w| w[0].number >= w[1].number) {
+        if pipelines.windows(2).all(|w| w[0].number() >= w[1].number()) {
             pipelines.reverse();
-        } else if !pipelines.windows(2).all(|w| w[0].number <= w[1].number) {
-            pipelines.sort_by_key(|p| p.number);
+        } else if !pipelines.windows(2).all(|w| w[0].number() <= w[1].number()) {
+            pipelines.sort_by_key(|p| p.number());
         }
-        pipelines.dedup_by_key(|p| p.number);
+        pipelines.dedup_by_key(|p| p.number());
         let mut branch_ids: HashMap<&str, u32> = HashMap::new();
         let mut changes: Vec<Vec<(u64, i64)>> = Vec::new();
         let rows = pipelines
             .into_iter()
             .map(|p| {
                 let next = branch_ids.len() as u32;
-                let branch = *branch_ids.entry(p.branch.as_str()).or_insert(next);
+                let branch = *branch_ids.entry(p.branch()).or_insert(next);
                 if branch as usize == changes.len() {
                     changes.push(Vec::new());
                 }
                 if is_change(p, change_events) {
-                    changes[branch as usize].push((p.number, p.created));
+                    changes[branch as usize].push((p.number(), p.created()));
                 }
                 Row {
-                    number: p.number,
-                    parent: p.parent,
+                    number: p.number(),
+                    parent: p.parent(),
                     pipeline: p,
                     branch,
-                    event: p.event,
+                    event: p.event(),
                 }
             })
             .collect();
@@ -234,7 +234,7 @@ impl<'a> RepoLog<'a> {
         }
         // A forge deployment (parent 0), a deployed pull request, or a
         // parent no longer held: the commit tells which change it ships.
-        let commit = deploy.pipeline.commit.as_str();
+        let commit = deploy.pipeline.commit();
         if commit.is_empty() {
             return None;
         }
@@ -242,7 +242,7 @@ impl<'a> RepoLog<'a> {
             .get_or_init(|| {
                 let mut m = HashMap::new();
                 for r in self.rows.iter().filter(|r| self.is_change(r)) {
-                    let c = r.pipeline.commit.as_str();
+                    let c = r.pipeline.commit();
                     if !c.is_empty() {
                         m.entry((r.branch, c)).or_insert(r.number);
                     }
@@ -269,7 +269,7 @@ impl<'a> RepoLog<'a> {
 
 /// A change pipeline: a change event, and not a restart of another.
 fn is_change(p: &Pipeline, change_events: &[Event]) -> bool {
-    p.parent == 0 && change_events.contains(&p.event)
+    p.parent() == 0 && change_events.contains(&p.event())
 }
 
 /// Every repo's pipelines, indexed for lead time: built once per query
@@ -452,24 +452,25 @@ mod tests {
     use crate::domain::collect_deploys;
     use crate::domain::pipeline::Status;
     use crate::domain::settings::RecoverySettings;
+    use crate::domain::PipelineFields;
 
     fn p(number: u64, event: Event, branch: &str, created: i64, finished: i64) -> Pipeline {
-        Pipeline {
+        Pipeline::from(PipelineFields {
             number,
             status: Status::Success,
             event,
-            branch: branch.into(),
+            branch,
             deploy_to: if event == Event::Deployment {
-                "prod".into()
+                "prod"
             } else {
-                String::new()
+                ""
             },
-            commit: format!("c{number}"),
+            commit: format!("c{number}").as_str().into(),
             created,
             started: created,
             finished,
-            ..Pipeline::default()
-        }
+            ..PipelineFields::default()
+        })
     }
 
     const EVER: TimeRange = TimeRange {
@@ -482,11 +483,11 @@ mod tests {
     }
 
     fn deploy(number: u64, parent: u64, finished: i64) -> Pipeline {
-        Pipeline {
+        Pipeline::from(PipelineFields {
             parent,
-            commit: String::new(),
-            ..p(number, Event::Deployment, "main", finished - 100, finished)
-        }
+            commit: Commit::None,
+            ..p(number, Event::Deployment, "main", finished - 100, finished).fields()
+        })
     }
 
     /// (number, delivered_by) of every change, in order.
@@ -544,7 +545,10 @@ mod tests {
     #[test]
     fn restarts_are_the_same_change() {
         let mut restart = push(2, 200);
-        restart.parent = 1;
+        restart = Pipeline::from(PipelineFields {
+            parent: 1,
+            ..restart.fields()
+        });
         let ps = [push(1, 100), restart, deploy(3, 2, 1000)];
         assert_eq!(delivered(&ps, true), vec![(1, Some(3))]);
     }
@@ -552,9 +556,15 @@ mod tests {
     #[test]
     fn a_forge_deployment_is_placed_by_its_commit() {
         let mut forge = deploy(3, 0, 1000);
-        forge.commit = "c2".into();
+        forge = Pipeline::from(PipelineFields {
+            commit: "c2".into(),
+            ..forge.fields()
+        });
         let mut unknown = deploy(4, 0, 1100);
-        unknown.commit = "feedface".into();
+        unknown = Pipeline::from(PipelineFields {
+            commit: "feedface".into(),
+            ..unknown.fields()
+        });
         let ps = [push(1, 100), push(2, 200), forge, unknown];
         assert_eq!(delivered(&ps, true), vec![(1, Some(3)), (2, Some(3))]);
     }
@@ -563,7 +573,10 @@ mod tests {
     fn a_pull_request_parent_falls_back_to_the_commit() {
         let pr = p(2, Event::PullRequest, "main", 200, 260);
         let mut d = deploy(3, 2, 1000);
-        d.commit = "c1".into();
+        d = Pipeline::from(PipelineFields {
+            commit: "c1".into(),
+            ..d.fields()
+        });
         let ps = [push(1, 100), pr, d];
         assert_eq!(delivered(&ps, true), vec![(1, Some(3))]);
     }
@@ -594,7 +607,10 @@ mod tests {
             ..DeployFilter::default()
         };
         let mut failed = push(2, 200);
-        failed.status = Status::Failure;
+        failed = Pipeline::from(PipelineFields {
+            status: Status::Failure,
+            ..failed.fields()
+        });
         let ps = [push(1, 100), failed, push(3, 300)];
         let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
         let c = deliver(&collect_changes([("o/r", &ps[..], true)], &filter), &d);

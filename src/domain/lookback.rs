@@ -44,6 +44,7 @@ mod tests {
     use super::*;
     use crate::domain::deploys::tests::pipeline;
     use crate::domain::pipeline::Status::{Canceled, Failure as F, Skipped, Success as S};
+    use crate::domain::PipelineFields;
 
     fn ok(ps: &[Pipeline], from: i64) -> bool {
         lookback_satisfied(
@@ -104,20 +105,19 @@ mod tests {
     #[test]
     fn with_deploy_steps_only_deploy_units_start_a_chain() {
         use crate::domain::{Event, Workflow};
-        let push = |number, finished, test, deploy| Pipeline {
-            event: Event::Push,
-            workflows: Some(
-                [("test", test), ("deploy", deploy)]
-                    .map(|(name, state)| Workflow {
-                        name: name.into(),
-                        state,
-                        started: finished - 20,
-                        finished: finished - 10,
-                        steps: Vec::new(),
-                    })
-                    .into(),
-            ),
-            ..pipeline(number, F, "", finished)
+        let push = |number, finished, test, deploy| {
+            let tree = [("test", test), ("deploy", deploy)].map(|(name, state)| Workflow {
+                name: name.into(),
+                state,
+                started: finished - 20,
+                finished: finished - 10,
+                steps: Vec::new(),
+            });
+            Pipeline::from(PipelineFields {
+                event: Event::Push,
+                ..pipeline(number, F, "", finished).fields()
+            })
+            .with_workflows(Some(tree.into()))
         };
         let filter = DeployFilter {
             events: vec![Event::Push],

@@ -171,6 +171,7 @@ mod tests {
     use crate::domain::deploys::tests::pipeline;
     use crate::domain::pipeline::{Pipeline, Status};
     use crate::domain::settings::{DeployFilter, WEEK_SECS};
+    use crate::domain::PipelineFields;
 
     const NOW: i64 = 100 * WEEK_SECS;
 
@@ -382,7 +383,10 @@ mod tests {
     #[test]
     fn ignored_statuses_in_a_chain_change_nothing() {
         let mut running = pipeline(3, Status::Running, "prod", 1500);
-        running.finished = 1500; // finished set by a buggy agent: still ignored by status
+        running = Pipeline::from(PipelineFields {
+            finished: 1500,
+            ..running.fields()
+        }); // finished set by a buggy agent: still ignored by status
         let ps = [
             pipeline(1, F, "prod", 1000),
             pipeline(2, Status::Canceled, "prod", 1200),

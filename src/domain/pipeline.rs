@@ -6,6 +6,8 @@
 use std::fmt;
 use std::sync::Arc;
 
+use super::labels::Labels;
+
 /// A pipeline's status. Unknown strings map to `Other` so that a newer
 /// server's statuses never break parsing.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -131,29 +133,231 @@ impl fmt::Display for Event {
     }
 }
 
+/// A commit sha: a lowercase 40-hex SHA-1 is held as its 20 bytes, anything
+/// else (a SHA-256 repo, another forge's form) as the text sent.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub enum Commit {
+    #[default]
+    None,
+    Sha1([u8; 20]),
+    Text(Arc<str>),
+}
+
+impl Commit {
+    pub fn parse(s: &str) -> Commit {
+        let nibble = |b: u8| match b {
+            b'0'..=b'9' => Some(b - b'0'),
+            b'a'..=b'f' => Some(b - b'a' + 10),
+            _ => None,
+        };
+        if s.is_empty() {
+            return Commit::None;
+        }
+        if s.len() == 40 {
+            let mut bytes = [0u8; 20];
+            let hex = s.as_bytes().chunks(2).zip(&mut bytes).all(|(pair, out)| {
+                match (nibble(pair[0]), nibble(pair[1])) {
+                    (Some(hi), Some(lo)) => {
+                        *out = hi << 4 | lo;
+                        true
+                    }
+                    _ => false,
+                }
+            });
+            if hex {
+                return Commit::Sha1(bytes);
+            }
+        }
+        Commit::Text(s.into())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        *self == Commit::None
+    }
+}
+
+impl From<&str> for Commit {
+    fn from(s: &str) -> Commit {
+        Commit::parse(s)
+    }
+}
+
+impl fmt::Display for Commit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Commit::None => Ok(()),
+            Commit::Sha1(bytes) => bytes.iter().try_for_each(|b| write!(f, "{b:02x}")),
+            Commit::Text(s) => f.write_str(s),
+        }
+    }
+}
+
+/// A pipeline's workflow tree, shared by the histories that hold it.
+pub type Tree = Arc<Vec<Workflow>>;
+
 /// One pipeline of one repository, as the engine sees it. Times are Unix
 /// seconds; 0 means unset (a pipeline is finished when `finished > 0`).
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
+///
+/// Held compactly (64 bytes; a cache holds millions): numbers and times as
+/// `u32` (numbers past 4 billion and times past 2106 saturate), branch and
+/// target as one interned pair, the sha as bytes, the tree behind a
+/// pointer held only by the pipelines that need one.
+#[derive(Clone, Default, PartialEq, Eq)]
 pub struct Pipeline {
+    commit: Commit,
+    labels: Labels,
+    workflows: Option<Tree>,
+    number: u32,
+    parent: u32,
+    created: u32,
+    started: u32,
+    finished: u32,
+    status: Status,
+    event: Event,
+}
+
+/// What a pipeline is made from; strings are borrowed (a page being parsed).
+#[derive(Clone, Debug, Default)]
+pub struct PipelineFields<'a> {
     /// Per-repo sequence number (what Woodpecker URLs use).
     pub number: u64,
     pub status: Status,
     pub event: Event,
-    pub branch: String,
+    pub branch: &'a str,
     /// Deployment target; empty unless the event is `deployment`.
-    pub deploy_to: String,
+    pub deploy_to: &'a str,
     /// The pipeline this one was created from (a restart, or a deploy of
     /// an earlier pipeline); 0 for none.
     pub parent: u64,
-    /// The commit sha it ran on (lowercase hex as the forge sent it).
-    pub commit: String,
+    pub commit: Commit,
     pub created: i64,
     pub started: i64,
     pub finished: i64,
+}
+
+/// The largest pipeline number held exactly.
+pub const MAX_NUMBER: u64 = u32::MAX as u64;
+
+fn secs(t: i64) -> u32 {
+    t.clamp(0, i64::from(u32::MAX)) as u32
+}
+
+fn number(n: u64) -> u32 {
+    n.min(MAX_NUMBER) as u32
+}
+
+impl From<PipelineFields<'_>> for Pipeline {
+    fn from(f: PipelineFields<'_>) -> Pipeline {
+        Pipeline {
+            commit: f.commit,
+            labels: Labels::new(f.branch, f.deploy_to),
+            workflows: None,
+            number: number(f.number),
+            parent: number(f.parent),
+            created: secs(f.created),
+            started: secs(f.started),
+            finished: secs(f.finished),
+            status: f.status,
+            event: f.event,
+        }
+    }
+}
+
+impl Pipeline {
+    /// The same pipeline with its workflow tree, when one was read.
+    pub fn with_workflows(mut self, tree: Option<Vec<Workflow>>) -> Pipeline {
+        self.workflows = tree.map(Arc::new);
+        self
+    }
+
+    pub fn set_workflows(&mut self, tree: Tree) {
+        self.workflows = Some(tree);
+    }
+
+    /// Per-repo sequence number (what Woodpecker URLs use).
+    pub fn number(&self) -> u64 {
+        u64::from(self.number)
+    }
+
+    pub fn status(&self) -> Status {
+        self.status
+    }
+
+    pub fn event(&self) -> Event {
+        self.event
+    }
+
+    pub fn branch(&self) -> &str {
+        self.labels.branch()
+    }
+
+    /// Deployment target; empty unless the event is `deployment`.
+    pub fn deploy_to(&self) -> &str {
+        self.labels.deploy_to()
+    }
+
+    /// The pipeline this one was created from (a restart, or a deploy of
+    /// an earlier pipeline); 0 for none.
+    pub fn parent(&self) -> u64 {
+        u64::from(self.parent)
+    }
+
+    pub fn commit(&self) -> &Commit {
+        &self.commit
+    }
+
+    pub fn created(&self) -> i64 {
+        i64::from(self.created)
+    }
+
+    pub fn started(&self) -> i64 {
+        i64::from(self.started)
+    }
+
+    pub fn finished(&self) -> i64 {
+        i64::from(self.finished)
+    }
+
     /// The workflow tree, when it was fetched (the pipeline list does not
     /// carry it; only deploy candidates are asked for it when deploy steps
     /// are configured).
-    pub workflows: Option<Arc<[Workflow]>>,
+    pub fn workflows(&self) -> Option<&Tree> {
+        self.workflows.as_ref()
+    }
+
+    /// The fields it is made of (to make a changed copy).
+    pub fn fields(&self) -> PipelineFields<'_> {
+        PipelineFields {
+            number: self.number(),
+            status: self.status,
+            event: self.event,
+            branch: self.branch(),
+            deploy_to: self.deploy_to(),
+            parent: self.parent(),
+            commit: self.commit.clone(),
+            created: self.created(),
+            started: self.started(),
+            finished: self.finished(),
+        }
+    }
+}
+
+impl fmt::Debug for Pipeline {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pipeline")
+            .field("number", &self.number)
+            .field("status", &self.status)
+            .field("event", &self.event)
+            .field("branch", &self.branch())
+            .field("deploy_to", &self.deploy_to())
+            .field("parent", &self.parent)
+            .field("commit", &format_args!("{}", self.commit))
+            .field("created", &self.created)
+            .field("started", &self.started)
+            .field("finished", &self.finished)
+            .field("workflows", &self.workflows)
+            .finish()
+    }
 }
 
 /// A workflow of a pipeline (one file under `.woodpecker/`) and its steps.
@@ -184,6 +388,42 @@ impl Pipeline {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The cache holds millions of these (issue 13: ≤ 64 bytes each).
+    #[test]
+    fn a_pipeline_is_64_bytes() {
+        assert_eq!(std::mem::size_of::<Pipeline>(), 64);
+    }
+
+    #[test]
+    fn commits_keep_what_was_sent() {
+        let sha = "0123456789abcdef0123456789abcdef01234567";
+        assert!(matches!(Commit::parse(sha), Commit::Sha1(_)));
+        for text in [
+            sha,
+            "",
+            "ab12",
+            &sha.to_uppercase(),
+            &format!("{sha}{sha}")[..64],
+        ] {
+            assert_eq!(Commit::parse(text).to_string(), text);
+        }
+        assert_eq!(Commit::parse(""), Commit::None);
+    }
+
+    #[test]
+    fn numbers_and_times_saturate() {
+        let p = Pipeline::from(PipelineFields {
+            number: u64::MAX,
+            created: -5,
+            finished: i64::MAX,
+            ..PipelineFields::default()
+        });
+        assert_eq!(
+            (p.number(), p.created(), p.finished()),
+            (MAX_NUMBER, 0, i64::from(u32::MAX))
+        );
+    }
 
     #[test]
     fn statuses_round_trip_and_unknown_is_other() {

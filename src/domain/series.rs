@@ -226,6 +226,7 @@ mod tests {
     use crate::domain::pairing::pair;
     use crate::domain::pipeline::{Pipeline, Status};
     use crate::domain::settings::{DeployFilter, DAY_SECS};
+    use crate::domain::PipelineFields;
 
     use Status::{Failure as F, Success as S};
 
@@ -306,7 +307,10 @@ mod tests {
         let mut ps = history("prod", &[100]);
         let mut staging = history("staging", &[200]);
         for p in &mut staging {
-            p.number += 10;
+            *p = Pipeline::from(PipelineFields {
+                number: p.number() + 10,
+                ..p.fields()
+            });
         }
         ps.extend(staging);
         let spec = SeriesSpec {

@@ -39,8 +39,8 @@ impl DeployFilter {
     /// workflow tree then decides whether it deployed.
     pub(crate) fn admits(&self, p: &Pipeline) -> bool {
         p.is_finished()
-            && self.admits_event(p.event)
-            && self.admits_branch(&p.branch)
+            && self.admits_event(p.event())
+            && self.admits_branch(p.branch())
             && self.admits_environment(environment_of(p))
     }
 

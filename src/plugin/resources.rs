@@ -124,11 +124,11 @@ async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Va
         for p in history
             .pipelines
             .iter()
-            .filter(|p| events.contains(&p.event))
+            .filter(|p| events.contains(&p.event()))
         {
             let value = match list {
                 List::Environments => domain::environment_of(p),
-                List::Branches => &p.branch,
+                List::Branches => p.branch(),
             };
             if !value.is_empty() {
                 out.insert(value.to_string());

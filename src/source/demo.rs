@@ -5,9 +5,7 @@
 //! Every pipeline carries a workflow tree, so `deploySteps = ["deploy"]`
 //! shows what deploys at workflow level look like (see [`workflows_of`]).
 
-use std::sync::Arc;
-
-use crate::domain::{Event, Pipeline, Status, Step, Workflow};
+use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Workflow};
 
 pub(crate) const DEMO_DAYS: i64 = 180;
 const SEED: u64 = 0x5eed_d0a4;
@@ -117,18 +115,18 @@ fn repo_pipelines(p: &Profile, now: i64, rng: &mut SplitMix) -> Vec<Pipeline> {
     }
     ci_pipelines(p, start, now, rng, &mut drafts);
     drafts.sort_by_key(|d| d.created);
-    let mut pipelines: Vec<Pipeline> = drafts
+    let mut pipelines: Vec<PipelineFields> = drafts
         .into_iter()
         .enumerate()
         .map(|(i, d)| {
             let started = d.created + 5 + rng.below(40) as i64;
             let unfinished = matches!(d.status, Status::Running | Status::Pending);
-            Pipeline {
+            PipelineFields {
                 number: i as u64 + 1,
                 status: d.status,
                 event: d.event,
-                branch: d.branch.to_string(),
-                deploy_to: d.deploy_to.to_string(),
+                branch: d.branch,
+                deploy_to: d.deploy_to,
                 created: d.created,
                 started: if d.status == Status::Pending {
                     0
@@ -136,7 +134,7 @@ fn repo_pipelines(p: &Profile, now: i64, rng: &mut SplitMix) -> Vec<Pipeline> {
                     started
                 },
                 finished: if unfinished { 0 } else { started + d.duration },
-                ..Pipeline::default()
+                ..PipelineFields::default()
             }
         })
         .collect();
@@ -147,20 +145,24 @@ fn repo_pipelines(p: &Profile, now: i64, rng: &mut SplitMix) -> Vec<Pipeline> {
     }
     link_commits(p.full_name, &mut pipelines);
     let push_deploys = p.event == Event::Push && !p.targets.is_empty();
-    for pl in &mut pipelines {
-        pl.workflows = Some(workflows_of(pl, push_deploys));
-    }
     pipelines
+        .into_iter()
+        .map(|fields| {
+            let pl = Pipeline::from(fields);
+            let tree = workflows_of(&pl, push_deploys);
+            pl.with_workflows(Some(tree))
+        })
+        .collect()
 }
 
 /// Gives every pipeline a commit, and every deployment the newest
 /// successful push of its branch as parent (what Woodpecker's deploy
 /// button and `woodpecker-cli pipeline deploy` do), with its commit.
-fn link_commits(repo: &str, pipelines: &mut [Pipeline]) {
+fn link_commits(repo: &str, pipelines: &mut [PipelineFields]) {
     let seed = repo.bytes().fold(SEED, |h, b| {
         (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
     });
-    let mut newest_ok: Option<(u64, String)> = None;
+    let mut newest_ok: Option<(u64, Commit)> = None;
     for pl in pipelines.iter_mut() {
         if pl.event == Event::Deployment {
             if let Some((number, commit)) = &newest_ok {
@@ -169,11 +171,11 @@ fn link_commits(repo: &str, pipelines: &mut [Pipeline]) {
             }
             continue;
         }
-        pl.commit = format!(
+        pl.commit = Commit::parse(&format!(
             "{:016x}{:016x}",
             SplitMix(seed ^ pl.number).next(),
             pl.number
-        );
+        ));
         if pl.event == Event::Push && pl.branch == "main" && pl.status == Status::Success {
             newest_ok = Some((pl.number, pl.commit.clone()));
         }
@@ -187,30 +189,30 @@ fn link_commits(repo: &str, pipelines: &mut [Pipeline]) {
 /// * a push-deploying repo's pipelines on `main` run `test`, then `deploy`;
 ///   every third failure is a test failure, and its deploy is skipped;
 /// * every other pipeline runs `test` only: CI, never a deploy.
-fn workflows_of(p: &Pipeline, push_deploys: bool) -> Arc<[Workflow]> {
-    let (start, end) = (p.started, p.finished);
-    if p.event == Event::Deployment {
-        return Arc::new([workflow("deploy", p.status, start, end)]);
+fn workflows_of(p: &Pipeline, push_deploys: bool) -> Vec<Workflow> {
+    let (start, end) = (p.started(), p.finished());
+    if p.event() == Event::Deployment {
+        return vec![workflow("deploy", p.status(), start, end)];
     }
-    if !(push_deploys && p.event == Event::Push && p.branch == "main") {
-        return Arc::new([workflow("test", p.status, start, end)]);
+    if !(push_deploys && p.event() == Event::Push && p.branch() == "main") {
+        return vec![workflow("test", p.status(), start, end)];
     }
-    let failed = matches!(p.status, Status::Failure | Status::Error);
-    if failed && p.number.is_multiple_of(3) {
-        return Arc::new([
-            workflow("test", p.status, start, end),
+    let failed = matches!(p.status(), Status::Failure | Status::Error);
+    if failed && p.number().is_multiple_of(3) {
+        return vec![
+            workflow("test", p.status(), start, end),
             workflow("deploy", Status::Skipped, 0, 0),
-        ]);
+        ];
     }
-    let (test, mid) = match p.status {
+    let (test, mid) = match p.status() {
         Status::Pending => (Status::Pending, 0),
         _ if end == 0 => (Status::Success, start + 30),
         _ => (Status::Success, start + (end - start) / 2),
     };
-    Arc::new([
+    vec![
         workflow("test", test, start, mid),
-        workflow("deploy", p.status, mid, end),
-    ])
+        workflow("deploy", p.status(), mid, end),
+    ]
 }
 
 /// A workflow of two steps: `clone`, then the one named after its job
@@ -408,29 +410,31 @@ mod tests {
     fn history_is_rich_enough_to_exercise_every_rule() {
         let repos = demo_history(NOW);
         let all: Vec<&Pipeline> = repos.iter().flat_map(|r| &r.pipelines).collect();
-        assert!(all.iter().all(|p| p.created >= NOW - DEMO_DAYS * DAY - DAY));
-        assert!(all.iter().all(|p| p.finished <= NOW));
+        assert!(all
+            .iter()
+            .all(|p| p.created() >= NOW - DEMO_DAYS * DAY - DAY));
+        assert!(all.iter().all(|p| p.finished() <= NOW));
         let count = |f: &dyn Fn(&Pipeline) -> bool| all.iter().filter(|p| f(p)).count();
-        assert!(count(&|p| p.event == Event::Deployment) > 200);
-        assert!(count(&|p| p.event == Event::Push && p.branch == "main") > 50);
-        assert!(count(&|p| p.status == Status::Killed) > 0);
-        assert!(count(&|p| p.status == Status::Error) > 0);
-        assert!(count(&|p| p.status == Status::Running && p.finished == 0) > 0);
+        assert!(count(&|p| p.event() == Event::Deployment) > 200);
+        assert!(count(&|p| p.event() == Event::Push && p.branch() == "main") > 50);
+        assert!(count(&|p| p.status() == Status::Killed) > 0);
+        assert!(count(&|p| p.status() == Status::Error) > 0);
+        assert!(count(&|p| p.status() == Status::Running && p.finished() == 0) > 0);
         let mobile = &repos[3].pipelines;
         let last_deploys: Vec<Status> = mobile
             .iter()
             .rev()
-            .filter(|p| p.event == Event::Deployment)
+            .filter(|p| p.event() == Event::Deployment)
             .take(2)
-            .map(|p| p.status)
+            .map(|p| p.status())
             .collect();
         assert_eq!(last_deploys, [Status::Error, Status::Failure]);
         assert!(
-            all.iter().all(|p| p.workflows.is_some()),
+            all.iter().all(|p| p.workflows().is_some()),
             "every pipeline has a tree"
         );
         for r in &repos {
-            let numbers: Vec<u64> = r.pipelines.iter().map(|p| p.number).collect();
+            let numbers: Vec<u64> = r.pipelines.iter().map(|p| p.number()).collect();
             assert!(
                 numbers.windows(2).all(|w| w[1] == w[0] + 1),
                 "{}",

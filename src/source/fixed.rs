@@ -167,7 +167,10 @@ mod tests {
             .repos;
         let pipelines = &h[0].1.as_ref().unwrap().pipelines;
         assert_eq!(pipelines.len(), 2);
-        assert!(pipelines.iter().any(|p| p.finished == 5), "2.x names parse");
+        assert!(
+            pipelines.iter().any(|p| p.finished() == 5),
+            "2.x names parse"
+        );
         let web = s
             .histories(
                 &["acme/web".into()],

@@ -242,16 +242,16 @@ fn new_rows<'a>(w: &'a Window, held: Option<&StoredRange>, trees: &[u64]) -> Vec
     let mut rows: Vec<&Pipeline> = w
         .pipelines
         .iter()
-        .take_while(|p| p.number > held.top)
+        .take_while(|p| p.number() > held.top)
         .collect();
     rows.extend(
         w.pipelines
             .iter()
             .rev()
-            .take_while(|p| p.number < held.floor),
+            .take_while(|p| p.number() < held.floor),
     );
     let find = |n: &u64| {
-        let i = w.pipelines.binary_search_by(|p| n.cmp(&p.number)).ok()?;
+        let i = w.pipelines.binary_search_by(|p| n.cmp(&p.number())).ok()?;
         Some(&w.pipelines[i])
     };
     rows.extend(held.unfinished.iter().chain(trees).filter_map(find));
@@ -669,8 +669,8 @@ impl PipelineCache {
             .pipelines
             .iter()
             .enumerate()
-            .filter(|(_, p)| p.workflows.is_none() && needs_tree(p))
-            .map(|(i, p)| (i, p.number))
+            .filter(|(_, p)| p.workflows().is_none() && needs_tree(p))
+            .map(|(i, p)| (i, p.number()))
             .collect();
         if wanted.is_empty() {
             return None;
@@ -712,8 +712,8 @@ impl PipelineCache {
             match tree {
                 Ok(t) => {
                     let p = &mut Arc::make_mut(&mut entry.window.pipelines)[i];
-                    p.workflows = Some(t);
-                    fetched.push(p.number);
+                    p.set_workflows(t);
+                    fetched.push(p.number());
                 }
                 Err(e) => {
                     failure.get_or_insert(e);

@@ -19,7 +19,8 @@ use super::error::{json_problem, scrub, BodyKind, Error};
 use super::model::{FeedMark, Repo, WireFeedItem, WirePipeline, WireRepo, WireUser, WireVersion};
 use super::retry::{parse_retry_after, Backoff};
 use super::version::ServerVersion;
-use crate::domain::{check_repo_name, Event, Pipeline, Workflow};
+use crate::domain::Tree;
+use crate::domain::{check_repo_name, Event, Pipeline};
 
 /// Woodpecker's hard maximum (and default) page size.
 pub const PER_PAGE: usize = 50;
@@ -414,11 +415,14 @@ impl WoodpeckerClient {
             .collect();
         // Woodpecker always lists `number DESC`; any other order would make
         // the window logic read the wrong end of the history.
-        if let Some(w) = pipelines.windows(2).find(|w| w[0].number <= w[1].number) {
+        if let Some(w) = pipelines
+            .windows(2)
+            .find(|w| w[0].number() <= w[1].number())
+        {
             return Err(Error::OutOfOrder {
                 repo: repo.full_name.clone(),
                 endpoint: endpoint_name(&rel, &query),
-                detail: format!("pipeline {} came before {}", w[0].number, w[1].number),
+                detail: format!("pipeline {} came before {}", w[0].number(), w[1].number()),
             });
         }
         Ok(PipelinePage { pipelines, rows: n })
@@ -427,15 +431,15 @@ impl WoodpeckerClient {
     /// The workflow tree of one pipeline, from `GET
     /// /api/repos/{id}/pipelines/{number}` (the list does not carry it). A
     /// pipeline object without `workflows` has an empty tree.
-    pub async fn workflow_tree(&self, repo: &Repo, number: u64) -> Result<Arc<[Workflow]>, Error> {
+    pub async fn workflow_tree(&self, repo: &Repo, number: u64) -> Result<Tree, Error> {
         let rel = format!("/api/repos/{}/pipelines/{number}", repo.id);
         let body = self.get_json_body(&rel, &[], On404::Endpoint).await?;
         let detail: WirePipeline = decode(&body, &rel, &[])?;
         bump(&self.inner.counters.trees, 1);
         Ok(detail
             .into_domain()
-            .and_then(|p| p.workflows)
-            .unwrap_or_else(|| Arc::from([])))
+            .and_then(|p| p.workflows().cloned())
+            .unwrap_or_default())
     }
 
     async fn get_json<T: DeserializeOwned>(

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 
 use super::model::WirePipeline;
-use crate::domain::{Pipeline, Step, Workflow};
+use crate::domain::{Commit, Pipeline, Step, Workflow};
 
 /// Parses one Woodpecker pipeline object (3.x or 2.x field names).
 pub fn parse_pipeline_json(value: serde_json::Value) -> Result<Pipeline, String> {
@@ -59,19 +59,18 @@ fn trimmed(s: Cow<'_, str>) -> Cow<'_, str> {
 pub fn pipeline_json_line(repo: &str, p: &Pipeline) -> String {
     let line = LinePipeline {
         repo,
-        number: p.number,
-        status: p.status.as_str(),
-        event: p.event.as_str(),
-        branch: &p.branch,
-        deploy_to: &p.deploy_to,
-        parent: p.parent,
-        commit: &p.commit,
-        created: p.created,
-        started: p.started,
-        finished: p.finished,
+        number: p.number(),
+        status: p.status().as_str(),
+        event: p.event().as_str(),
+        branch: p.branch(),
+        deploy_to: p.deploy_to(),
+        parent: p.parent(),
+        commit: p.commit(),
+        created: p.created(),
+        started: p.started(),
+        finished: p.finished(),
         workflows: p
-            .workflows
-            .as_ref()
+            .workflows()
             .map(|ws| ws.iter().map(LineWorkflow::from).collect()),
     };
     serde_json::to_string(&line).expect("plain fields always serialise")
@@ -86,7 +85,8 @@ struct LinePipeline<'a> {
     branch: &'a str,
     deploy_to: &'a str,
     parent: u64,
-    commit: &'a str,
+    #[serde(serialize_with = "as_text")]
+    commit: &'a Commit,
     created: i64,
     started: i64,
     finished: i64,
@@ -94,6 +94,10 @@ struct LinePipeline<'a> {
     /// take "not read" for "no workflows".
     #[serde(skip_serializing_if = "Option::is_none")]
     workflows: Option<Vec<LineWorkflow<'a>>>,
+}
+
+fn as_text<S: serde::Serializer>(commit: &&Commit, s: S) -> Result<S::Ok, S::Error> {
+    s.collect_str(commit)
 }
 
 /// A workflow as the detail endpoint has it: `state`, steps as `children`.
@@ -140,46 +144,40 @@ impl<'a> From<&'a Step> for LineStep<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PipelineFields;
     use crate::domain::{Event, Status};
 
     #[test]
     fn a_written_line_reads_back_the_same() {
-        let p = Pipeline {
+        let without_tree = Pipeline::from(PipelineFields {
             number: 12,
             status: Status::Failure,
             event: Event::Deployment,
-            branch: "main".into(),
-            deploy_to: "production".into(),
+            branch: "main",
+            deploy_to: "production",
             parent: 9,
             commit: "ab12".into(),
             created: 100,
             started: 105,
             finished: 160,
-            workflows: Some(
-                vec![Workflow {
-                    name: "deploy".into(),
-                    state: Status::Failure,
-                    started: 106,
-                    finished: 150,
-                    steps: vec![Step {
-                        name: "push".into(),
-                        state: Status::Failure,
-                        started: 107,
-                        finished: 149,
-                    }],
-                }]
-                .into(),
-            ),
-        };
-        let without_tree = Pipeline {
-            workflows: None,
-            ..p.clone()
-        };
+        });
+        let p = without_tree.clone().with_workflows(Some(vec![Workflow {
+            name: "deploy".into(),
+            state: Status::Failure,
+            started: 106,
+            finished: 150,
+            steps: vec![Step {
+                name: "push".into(),
+                state: Status::Failure,
+                started: 107,
+                finished: 149,
+            }],
+        }]));
         for p in [p, without_tree] {
             let line = pipeline_json_line("acme/api", &p);
             let value: serde_json::Value = serde_json::from_str(&line).unwrap();
             assert_eq!(value["repo"], "acme/api");
-            assert_eq!(value.get("workflows").is_some(), p.workflows.is_some());
+            assert_eq!(value.get("workflows").is_some(), p.workflows().is_some());
             assert_eq!(parse_pipeline_json(value).unwrap(), p, "{line}");
         }
     }
@@ -212,10 +210,10 @@ mod tests {
             assert_eq!(parse_export_line(line), parse_tree_line(line), "{line}");
         }
         let (repo, p) = parse_export_line(lines[2]).unwrap();
-        assert_eq!((&*repo, p.branch.as_str()), ("acme/wéb", "fü\"r"));
+        assert_eq!((&*repo, p.branch()), ("acme/wéb", "fü\"r"));
         let (repo, p) = parse_export_line(lines[4]).unwrap();
         assert_eq!(
-            (&*repo, p.number),
+            (&*repo, p.number()),
             ("c/d", 6),
             "a repeated key: the last counts"
         );

@@ -10,7 +10,8 @@ use serde::{Deserialize, Deserializer};
 
 use super::text;
 
-use crate::domain::{Event, Pipeline, Status, Step, Workflow};
+use crate::domain::pipeline::MAX_NUMBER;
+use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Workflow};
 
 /// A repository as the cache and the plugin see it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -196,22 +197,25 @@ fn pick(v3: i64, v2: i64) -> i64 {
 impl WirePipeline<'_> {
     /// `None` for a row without a usable number (never seen in practice).
     pub(crate) fn into_domain(self) -> Option<Pipeline> {
-        let number = u64::try_from(self.number).ok().filter(|n| *n > 0)?;
-        Some(Pipeline {
+        let number = u64::try_from(self.number)
+            .ok()
+            .filter(|n| (1..=MAX_NUMBER).contains(n))?;
+        let pipeline = Pipeline::from(PipelineFields {
             number,
             status: Status::parse(&self.status),
             event: Event::parse(&self.event),
-            branch: self.branch.into_owned(),
-            deploy_to: self.deploy_to.into_owned(),
+            branch: &self.branch,
+            deploy_to: &self.deploy_to,
             parent: u64::try_from(self.parent).unwrap_or(0),
-            commit: self.commit.into_owned(),
+            commit: Commit::parse(&self.commit),
             created: pick(self.created, self.created_at).max(0),
             started: pick(self.started, self.started_at).max(0),
             finished: pick(self.finished, self.finished_at).max(0),
-            workflows: self
-                .workflows
-                .map(|ws| ws.into_iter().map(Workflow::from).collect()),
-        })
+        });
+        let tree = self
+            .workflows
+            .map(|ws| ws.into_iter().map(Workflow::from).collect());
+        Some(pipeline.with_workflows(tree))
     }
 }
 
@@ -240,22 +244,22 @@ mod tests {
         let p: Vec<WirePipeline> = serde_json::from_str(v3).unwrap();
         let p = p.into_iter().next().unwrap().into_domain().unwrap();
         assert_eq!(
-            (p.number, p.event, p.status),
+            (p.number(), p.event(), p.status()),
             (318, Event::Deployment, Status::Failure)
         );
-        assert_eq!((p.created, p.started, p.finished), (10, 11, 13));
-        assert_eq!(p.deploy_to, "production");
+        assert_eq!((p.created(), p.started(), p.finished()), (10, 11, 13));
+        assert_eq!(p.deploy_to(), "production");
         let p: Vec<WirePipeline> = serde_json::from_str(v2).unwrap();
         let p = p.into_iter().next().unwrap().into_domain().unwrap();
-        assert_eq!((p.created, p.started, p.finished), (10, 11, 13));
+        assert_eq!((p.created(), p.started(), p.finished()), (10, 11, 13));
         let p: Vec<WirePipeline> = serde_json::from_str(odd).unwrap();
         let p = p.into_iter().next().unwrap().into_domain().unwrap();
         assert_eq!(
-            (p.event, p.status, p.created),
+            (p.event(), p.status(), p.created()),
             (Event::Other, Status::Other, 5)
         );
         assert!(!p.is_finished());
-        assert_eq!(p.branch, "");
+        assert_eq!(p.branch(), "");
     }
 
     #[test]
@@ -270,8 +274,8 @@ mod tests {
             .unwrap()
             .into_domain()
             .unwrap();
-        assert_eq!((p.parent, p.commit.as_str()), (4, "ab12"));
-        let ws = p.workflows.unwrap();
+        assert_eq!((p.parent(), p.commit().to_string().as_str()), (4, "ab12"));
+        let ws = p.workflows().unwrap();
         assert_eq!(
             (ws[0].name.as_str(), ws[0].state, ws[0].finished),
             ("test", Status::Failure, 20)
@@ -285,11 +289,11 @@ mod tests {
             .unwrap()
             .into_domain()
             .unwrap();
-        let ws = p.workflows.unwrap();
+        let ws = p.workflows().unwrap();
         assert_eq!((ws[0].started, ws[0].finished), (30, 40));
         assert_eq!((ws[0].steps[0].started, ws[0].steps[0].finished), (31, 39));
         let list = serde_json::from_str::<WirePipeline>(r#"{"number":3}"#).unwrap();
-        assert!(list.into_domain().unwrap().workflows.is_none());
+        assert!(list.into_domain().unwrap().workflows().is_none());
     }
 
     #[test]

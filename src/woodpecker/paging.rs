@@ -85,8 +85,8 @@ pub(crate) struct RowMark {
 impl RowMark {
     fn of(p: &Pipeline) -> RowMark {
         RowMark {
-            number: p.number,
-            created: p.created,
+            number: p.number(),
+            created: p.created(),
         }
     }
 }
@@ -118,7 +118,7 @@ pub(crate) struct RefreshPlan {
 }
 
 pub(crate) fn matches(events: &[Event], p: &Pipeline) -> bool {
-    events.is_empty() || events.contains(&p.event)
+    events.is_empty() || events.contains(&p.event())
 }
 
 impl Window {
@@ -179,23 +179,25 @@ impl Window {
             let page = fetch(page_no, plan.after).await?;
             let full = page.rows >= PER_PAGE;
             // Progress: the page reaches further down than any before it.
-            let page_low = page.pipelines.last().map_or(u64::MAX, |p| p.number);
+            let page_low = page.pipelines.last().map_or(u64::MAX, |p| p.number());
             let progressed = page_low < lowest;
             lowest = lowest.min(page_low);
             let mut reached_stop = false;
             for p in page.pipelines {
-                if p.number <= plan.stop.number {
+                if p.number() <= plan.stop.number {
                     reached_stop = true;
                 }
-                let is_new = p.number > old_top.number;
+                let is_new = p.number() > old_top.number;
                 if is_new {
-                    if !seen_new.insert(p.number) {
+                    if !seen_new.insert(p.number()) {
                         continue; // shifted page: seen on the previous page
                     }
-                    if p.number > new_top.number {
+                    if p.number() > new_top.number {
                         new_top = RowMark::of(&p);
                     }
-                } else if !self.unfinished.contains_key(&p.number) || !rechecked.insert(p.number) {
+                } else if !self.unfinished.contains_key(&p.number())
+                    || !rechecked.insert(p.number())
+                {
                     continue; // known and final
                 }
                 if !matches(events, &p) {
@@ -204,7 +206,7 @@ impl Window {
                 if p.is_finished() {
                     finished_now.push(p);
                 } else {
-                    still_unfinished.insert(p.number, p.created);
+                    still_unfinished.insert(p.number(), p.created());
                 }
             }
             if reached_stop || !full {
@@ -229,8 +231,8 @@ impl Window {
         if !finished_now.is_empty() {
             let pipelines = Arc::make_mut(&mut self.pipelines);
             pipelines.extend(finished_now);
-            pipelines.sort_unstable_by_key(|p| std::cmp::Reverse(p.number));
-            pipelines.dedup_by_key(|p| p.number);
+            pipelines.sort_unstable_by_key(|p| std::cmp::Reverse(p.number()));
+            pipelines.dedup_by_key(|p| p.number());
         }
         Ok(page_no)
     }
@@ -278,7 +280,7 @@ impl Window {
                     && page
                         .pipelines
                         .first()
-                        .is_none_or(|p| p.number < floor.number)
+                        .is_none_or(|p| p.number() < floor.number)
                 {
                     // Rows were deleted above us: step back until we overlap.
                     next -= 1;
@@ -402,7 +404,7 @@ impl Window {
         let rows_before = self.rows;
         let last = page.rows < PER_PAGE;
         for p in page.pipelines {
-            if self.floor.is_some_and(|f| p.number >= f.number) {
+            if self.floor.is_some_and(|f| p.number() >= f.number) {
                 continue; // already in the window
             }
             self.rows += 1;
@@ -416,7 +418,7 @@ impl Window {
             if p.is_finished() {
                 Arc::make_mut(&mut self.pipelines).push(p);
             } else {
-                self.unfinished.insert(p.number, p.created);
+                self.unfinished.insert(p.number(), p.created());
             }
         }
         if last {
@@ -438,7 +440,7 @@ impl Window {
         let Some(floor) = self.floor else {
             return false;
         };
-        page.pipelines.first().map_or(1, |p| p.number + 1) >= floor.number
+        page.pipelines.first().map_or(1, |p| p.number() + 1) >= floor.number
     }
 
     /// Pages the next round reads from page `from` (`next` being the next
@@ -467,19 +469,20 @@ impl Window {
 
 /// The newest row number on a page 1.
 fn top_of(page: &PipelinePage) -> Option<u64> {
-    page.pipelines.first().map(|p| p.number)
+    page.pipelines.first().map(|p| p.number())
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PipelineFields;
     use crate::domain::Status;
     use std::cell::Cell;
     use std::sync::{Arc, Mutex};
     use std::time::Duration;
 
     fn pl(number: u64, finished: bool, event: Event) -> Pipeline {
-        Pipeline {
+        Pipeline::from(PipelineFields {
             number,
             status: if finished {
                 Status::Success
@@ -487,13 +490,13 @@ mod tests {
                 Status::Running
             },
             event,
-            branch: "main".into(),
-            deploy_to: String::new(),
+            branch: "main",
+            deploy_to: "",
             created: number as i64 * 10,
             started: number as i64 * 10 + 1,
             finished: if finished { number as i64 * 10 + 5 } else { 0 },
-            ..Pipeline::default()
-        }
+            ..PipelineFields::default()
+        })
     }
 
     /// An in-memory server: newest first, offset paging, honours `after`.
@@ -527,17 +530,17 @@ mod tests {
         /// A new pipeline at the top, numbered `step` above the newest.
         fn arrive(&self, step: u64) {
             let mut all = self.0.lock().unwrap();
-            let n = all.first().map_or(step, |p| p.number + step);
+            let n = all.first().map_or(step, |p| p.number() + step);
             all.insert(0, pl(n, true, Event::Push));
         }
         fn numbers(&self) -> Vec<u64> {
-            self.0.lock().unwrap().iter().map(|p| p.number).collect()
+            self.0.lock().unwrap().iter().map(|p| p.number()).collect()
         }
         fn page(&self, page: u32, after: Option<i64>) -> PipelinePage {
             let all = self.0.lock().unwrap();
             let view: Vec<Pipeline> = all
                 .iter()
-                .filter(|p| after.is_none_or(|a| p.created > a))
+                .filter(|p| after.is_none_or(|a| p.created() > a))
                 .cloned()
                 .collect();
             let start = (page as usize - 1) * PER_PAGE;
@@ -596,7 +599,7 @@ mod tests {
         assert!(w.complete);
         assert_eq!(w.pipelines.len(), 120);
         assert_eq!(w.rows, 120);
-        let numbers: Vec<u64> = w.pipelines.iter().map(|p| p.number).collect();
+        let numbers: Vec<u64> = w.pipelines.iter().map(|p| p.number()).collect();
         assert_eq!(numbers, (1..=120).rev().collect::<Vec<_>>());
         // A refresh then picks up exactly the 7 new ones.
         let plan = w.plan_refresh(0, 1, 0).unwrap();
@@ -620,11 +623,11 @@ mod tests {
         mem.0
             .lock()
             .unwrap()
-            .retain(|p| !(250..310).contains(&p.number));
+            .retain(|p| !(250..310).contains(&p.number()));
         w.extend(&[], usize::MAX, ahead(4), mem.fetcher(), |_| true)
             .await
             .unwrap();
-        let numbers: Vec<u64> = w.pipelines.iter().map(|p| p.number).collect();
+        let numbers: Vec<u64> = w.pipelines.iter().map(|p| p.number()).collect();
         let expected: Vec<u64> = (1..=300).rev().collect();
         assert_eq!(numbers, expected, "nothing skipped, nothing doubled");
     }
@@ -781,7 +784,7 @@ mod tests {
     }
 
     fn numbers(w: &Window) -> Vec<u64> {
-        w.pipelines.iter().map(|p| p.number).collect()
+        w.pipelines.iter().map(|p| p.number()).collect()
     }
 
     #[tokio::test(start_paused = true)]

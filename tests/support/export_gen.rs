@@ -5,9 +5,8 @@
 //! docs/performance.md) and by tests/report_input.rs.
 
 use std::io::{self, Write};
-use std::sync::Arc;
 
-use woodpecker_dora::domain::{Event, Pipeline, Status, Step, Workflow};
+use woodpecker_dora::domain::{Event, Pipeline, PipelineFields, Status, Step, Workflow};
 use woodpecker_dora::woodpecker::pipeline_json_line;
 
 /// The end of the generated history: 2026-06-01T00:00:00Z.
@@ -88,19 +87,19 @@ fn repo_history(rng: &mut SplitMix, count: u64) -> Vec<Pipeline> {
             last_push = Some((number, commit.clone()));
         }
         let workflows = (rng.below(10) < 3).then(|| tree(rng, event, status, started, finished));
-        out.push(Pipeline {
+        let p = Pipeline::from(PipelineFields {
             number,
             status,
             event,
-            branch,
-            deploy_to,
+            branch: &branch,
+            deploy_to: &deploy_to,
             parent,
-            commit,
+            commit: commit.as_str().into(),
             created,
             started,
             finished,
-            workflows,
         });
+        out.push(p.with_workflows(workflows));
     }
     out
 }
@@ -113,7 +112,7 @@ fn tree(
     status: Status,
     started: i64,
     finished: i64,
-) -> Arc<[Workflow]> {
+) -> Vec<Workflow> {
     let mid = started + (finished - started) / 2;
     let step = |name: &str, state, from, to| Step {
         name: name.to_string(),
@@ -146,7 +145,7 @@ fn tree(
             steps: vec![step("push", status, mid, finished)],
         });
     }
-    ws.into()
+    ws
 }
 
 /// SplitMix64: tiny, seeded, and good enough for test data.

@@ -2,9 +2,7 @@
 //! varints, with a 40-hex commit packed into 20 bytes. Decoding is total: a
 //! truncated or foreign value is `None`, never a panic or a wrong row.
 
-use std::sync::Arc;
-
-use crate::domain::{Event, Pipeline, Status, Step, Workflow};
+use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Workflow};
 
 /// A window's bookkeeping, as kept beside its rows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -81,9 +79,9 @@ impl<'a> Reader<'a> {
             head
         })
     }
-    fn str(&mut self) -> Option<String> {
+    fn str(&mut self) -> Option<&'a str> {
         let n = usize::try_from(self.u()?).ok()?;
-        String::from_utf8(self.bytes(n)?.to_vec()).ok()
+        std::str::from_utf8(self.bytes(n)?).ok()
     }
     fn len(&mut self) -> Option<usize> {
         // A count can never exceed the bytes left: guards allocations.
@@ -114,28 +112,28 @@ fn status_of(b: u8) -> Status {
     from_index(&Status::ALL, b, Status::Other)
 }
 
-/// A lowercase 40-hex sha as 20 bytes; anything else is kept as text.
-fn put_commit(w: &mut Writer, commit: &str) {
-    let hex = commit.len() == 40
-        && commit
-            .bytes()
-            .all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-    if hex {
-        w.byte(1);
-        for pair in commit.as_bytes().chunks(2) {
-            let nib = |b: u8| if b <= b'9' { b - b'0' } else { b - b'a' + 10 };
-            w.byte(nib(pair[0]) << 4 | nib(pair[1]));
+/// A SHA-1 as its 20 bytes; anything else as text.
+fn put_commit(w: &mut Writer, commit: &Commit) {
+    match commit {
+        Commit::Sha1(bytes) => {
+            w.byte(1);
+            w.0.extend_from_slice(bytes);
         }
-    } else {
-        w.byte(0);
-        w.str(commit);
+        Commit::None => {
+            w.byte(0);
+            w.str("");
+        }
+        Commit::Text(text) => {
+            w.byte(0);
+            w.str(text);
+        }
     }
 }
 
-fn get_commit(r: &mut Reader) -> Option<String> {
+fn get_commit(r: &mut Reader) -> Option<Commit> {
     match r.byte()? {
-        1 => Some(r.bytes(20)?.iter().map(|b| format!("{b:02x}")).collect()),
-        0 => r.str(),
+        1 => Some(Commit::Sha1(r.bytes(20)?.try_into().ok()?)),
+        0 => Some(Commit::parse(r.str()?)),
         _ => None,
     }
 }
@@ -152,16 +150,16 @@ fn get_times(r: &mut Reader, base: i64) -> Option<(i64, i64)> {
 
 pub(crate) fn encode_pipeline(p: &Pipeline) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(48));
-    w.u(p.number);
-    w.byte(status_id(p.status));
-    w.byte(index_in(&Event::ALL, &p.event));
-    w.u(p.parent);
-    w.i(p.created);
-    put_times(&mut w, p.started, p.finished, p.created);
-    w.str(&p.branch);
-    w.str(&p.deploy_to);
-    put_commit(&mut w, &p.commit);
-    match &p.workflows {
+    w.u(p.number());
+    w.byte(status_id(p.status()));
+    w.byte(index_in(&Event::ALL, &p.event()));
+    w.u(p.parent());
+    w.i(p.created());
+    put_times(&mut w, p.started(), p.finished(), p.created());
+    w.str(p.branch());
+    w.str(p.deploy_to());
+    put_commit(&mut w, p.commit());
+    match p.workflows() {
         None => w.byte(0),
         Some(ws) => {
             w.byte(1);
@@ -169,12 +167,12 @@ pub(crate) fn encode_pipeline(p: &Pipeline) -> Vec<u8> {
             for wf in ws.iter() {
                 w.str(&wf.name);
                 w.byte(status_id(wf.state));
-                put_times(&mut w, wf.started, wf.finished, p.created);
+                put_times(&mut w, wf.started, wf.finished, p.created());
                 w.u(wf.steps.len() as u64);
                 for s in &wf.steps {
                     w.str(&s.name);
                     w.byte(status_id(s.state));
-                    put_times(&mut w, s.started, s.finished, p.created);
+                    put_times(&mut w, s.started, s.finished, p.created());
                 }
             }
         }
@@ -199,13 +197,13 @@ pub(crate) fn decode_pipeline(bytes: &[u8]) -> Option<Pipeline> {
             let n = r.len()?;
             let mut ws = Vec::with_capacity(n);
             for _ in 0..n {
-                let name = r.str()?;
+                let name = r.str()?.to_owned();
                 let state = status_of(r.byte()?);
                 let (ws_started, ws_finished) = get_times(&mut r, created)?;
                 let m = r.len()?;
                 let mut steps = Vec::with_capacity(m);
                 for _ in 0..m {
-                    let name = r.str()?;
+                    let name = r.str()?.to_owned();
                     let state = status_of(r.byte()?);
                     let (started, finished) = get_times(&mut r, created)?;
                     steps.push(Step {
@@ -223,11 +221,11 @@ pub(crate) fn decode_pipeline(bytes: &[u8]) -> Option<Pipeline> {
                     steps,
                 });
             }
-            Some(Arc::from(ws))
+            Some(ws)
         }
         _ => return None,
     };
-    r.done().then_some(Pipeline {
+    let pipeline = Pipeline::from(PipelineFields {
         number,
         status,
         event,
@@ -238,8 +236,8 @@ pub(crate) fn decode_pipeline(bytes: &[u8]) -> Option<Pipeline> {
         created,
         started,
         finished,
-        workflows,
-    })
+    });
+    r.done().then(|| pipeline.with_workflows(workflows))
 }
 
 fn put_mark(w: &mut Writer, m: Option<(u64, i64)>) {
@@ -301,7 +299,7 @@ pub(crate) fn decode_meta(bytes: &[u8]) -> Option<StoredMeta> {
     }
     let meta = StoredMeta {
         repo_id,
-        full_name,
+        full_name: full_name.to_owned(),
         top,
         floor,
         rows,
@@ -319,6 +317,7 @@ pub(crate) fn decode_meta(bytes: &[u8]) -> Option<StoredMeta> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PipelineFields;
     use proptest::prelude::*;
 
     fn status() -> impl Strategy<Value = Status> {
@@ -352,18 +351,8 @@ mod tests {
                     (number, status, ev, parent),
                     (created, ds, df),
                     (branch, deploy_to, commit, tree),
-                )| Pipeline {
-                    number,
-                    status,
-                    event: Event::ALL.get(ev).copied().unwrap_or(Event::Other),
-                    parent,
-                    created,
-                    started: created + ds,
-                    finished: created + df,
-                    branch,
-                    deploy_to,
-                    commit,
-                    workflows: tree.map(|ws| {
+                )| {
+                    let tree = tree.map(|ws| {
                         ws.into_iter()
                             .map(|(name, state, t, steps)| Workflow {
                                 name,
@@ -381,7 +370,20 @@ mod tests {
                                     .collect(),
                             })
                             .collect()
-                    }),
+                    });
+                    Pipeline::from(PipelineFields {
+                        number,
+                        status,
+                        event: Event::ALL.get(ev).copied().unwrap_or(Event::Other),
+                        parent,
+                        created,
+                        started: created + ds,
+                        finished: created + df,
+                        branch: &branch,
+                        deploy_to: &deploy_to,
+                        commit: commit.as_str().into(),
+                    })
+                    .with_workflows(tree)
                 },
             )
     }
@@ -409,19 +411,18 @@ mod tests {
 
     #[test]
     fn a_typical_row_is_small() {
-        let p = Pipeline {
+        let p = Pipeline::from(PipelineFields {
             number: 48_213,
             status: Status::Success,
             event: Event::Deployment,
-            branch: "main".into(),
-            deploy_to: "production".into(),
+            branch: "main",
+            deploy_to: "production",
             parent: 48_190,
             commit: "9f1c2e7a9f1c2e7a9f1c2e7a9f1c2e7a9f1c2e7a".into(),
             created: 1_760_011_200,
             started: 1_760_011_205,
             finished: 1_760_011_500,
-            workflows: None,
-        };
+        });
         let bytes = encode_pipeline(&p);
         // 21 of them are the commit, 16 the branch and environment.
         assert!(bytes.len() <= 56, "{} bytes", bytes.len());

@@ -214,7 +214,7 @@ impl DiskStore {
     ) {
         let rows = rows
             .iter()
-            .map(|p| (p.number, codec::encode_pipeline(p)))
+            .map(|p| (p.number(), codec::encode_pipeline(p)))
             .collect();
         self.send(Job::Write(Box::new(Write {
             key: ns.key(window),
@@ -395,6 +395,7 @@ impl Writer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PipelineFields;
     use crate::domain::{Event, Status};
 
     fn dir(label: &str) -> PathBuf {
@@ -404,17 +405,17 @@ mod tests {
     }
 
     fn row(number: u64) -> Pipeline {
-        Pipeline {
+        Pipeline::from(PipelineFields {
             number,
             status: Status::Success,
             event: Event::Deployment,
-            branch: "main".into(),
-            deploy_to: "production".into(),
+            branch: "main",
+            deploy_to: "production",
             created: 1_760_000_000 + number as i64 * 600,
             started: 1_760_000_010 + number as i64 * 600,
             finished: 1_760_000_300 + number as i64 * 600,
-            ..Pipeline::default()
-        }
+            ..PipelineFields::default()
+        })
     }
 
     fn meta(top: u64) -> StoredMeta {
@@ -448,7 +449,7 @@ mod tests {
         save(&store, a, "acme/api\0deployment", 1..=3).await;
         save(&store, a, "acme/api\0deployment", 4..=5).await;
         let got = store.load(a, "acme/api\0deployment").unwrap();
-        let numbers: Vec<u64> = got.pipelines.iter().map(|p| p.number).collect();
+        let numbers: Vec<u64> = got.pipelines.iter().map(|p| p.number()).collect();
         assert_eq!(numbers, [5, 4, 3, 2, 1]);
         assert_eq!(got.pipelines[0], row(5));
         assert_eq!(got.meta.top, Some((5, 1)));

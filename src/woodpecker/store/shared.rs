@@ -334,7 +334,7 @@ impl SharedStore {
         let range = |(top, floor): (u64, u64)| format!("{top}:{floor}");
         let mut fields: Vec<(Vec<u8>, Vec<u8>)> = rows
             .iter()
-            .map(|p| (p.number.to_string().into_bytes(), encode_pipeline(p)))
+            .map(|p| (p.number().to_string().into_bytes(), encode_pipeline(p)))
             .collect();
         fields.push((META_FIELD.into(), encode_meta(meta)));
         self.send(Job::Write {
@@ -542,17 +542,18 @@ fn loaded(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Option<Loaded> {
     let mut meta: StoredMeta = meta?;
     // Rows another replica wrote outside this window's range are not its.
     let (top, floor) = (meta.top?.0, meta.floor?.0);
-    pipelines.retain(|p| (floor..=top).contains(&p.number));
-    pipelines.sort_unstable_by_key(|p| std::cmp::Reverse(p.number));
+    pipelines.retain(|p| (floor..=top).contains(&p.number()));
+    pipelines.sort_unstable_by_key(|p| std::cmp::Reverse(p.number()));
     // A row is finished: it is no longer one to re-check.
     meta.unfinished
-        .retain(|(n, _)| pipelines.binary_search_by(|p| n.cmp(&p.number)).is_err());
+        .retain(|(n, _)| pipelines.binary_search_by(|p| n.cmp(&p.number())).is_err());
     Some(Loaded { meta, pipelines })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PipelineFields;
 
     fn meta(top: u64, floor: u64, fetched_at: i64) -> StoredMeta {
         StoredMeta {
@@ -599,10 +600,12 @@ mod tests {
 
     #[test]
     fn a_window_reads_back_within_its_range_and_only_whole() {
-        let row = |number| Pipeline {
-            number,
-            finished: 1,
-            ..Pipeline::default()
+        let row = |number| {
+            Pipeline::from(PipelineFields {
+                number,
+                finished: 1,
+                ..PipelineFields::default()
+            })
         };
         let mut m = meta(3, 2, 1);
         m.unfinished = vec![(3, 0), (4, 0)];
@@ -614,7 +617,7 @@ mod tests {
             field(2),
         ];
         let l = loaded(fields.clone()).unwrap();
-        let numbers: Vec<u64> = l.pipelines.iter().map(|p| p.number).collect();
+        let numbers: Vec<u64> = l.pipelines.iter().map(|p| p.number()).collect();
         assert_eq!(numbers, [3, 2], "newest first, row 1 is below the floor");
         assert_eq!(l.meta.unfinished, [(4, 0)], "row 3 has finished");
         let mut broken = fields;
