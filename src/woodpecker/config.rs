@@ -168,7 +168,7 @@ pub struct SharedSlot {
 impl Default for CacheConfig {
     fn default() -> Self {
         CacheConfig {
-            max_pipelines: 200_000,
+            max_pipelines: 2_000_000,
             max_rows_per_repo: 500_000,
             concurrency: 8,
             read_ahead: 6,
