@@ -14,7 +14,8 @@ use crate::woodpecker::{pipeline_json_line, Deadline};
 pub(crate) async fn run(args: ExportArgs) -> Result<(), Failure> {
     args.token.check()?;
     let now = args.now.unwrap_or_else(|| Utc::now().timestamp());
-    let source = super::open(&args.source.source(), now)?;
+    // `export` reads no export, so no tree is left out.
+    let source = super::open(&args.source.source(), now, &|_| true)?;
     let runtime = |e: crate::source::SourceError| Failure::Runtime(e.message);
     let names = if args.repos.is_empty() {
         all_repo_names(source.as_ref(), Deadline::NONE)

@@ -13,7 +13,7 @@ use clap::{CommandFactory, Parser};
 
 use crate::source::fixed::FixedSource;
 use crate::source::woodpecker::Connection;
-use crate::source::{Origin, PipelineSource, SourceErrorKind};
+use crate::source::{KeepTree, Origin, PipelineSource, SourceErrorKind};
 use crate::woodpecker::Token;
 use args::{Cli, Command};
 
@@ -72,19 +72,32 @@ pub(crate) enum Source {
     Input(String),
 }
 
-/// Opens `source` as of `now`. A bad `--url` is a usage error; a file that
-/// cannot be read or parsed is a runtime failure.
-fn open(source: &Source, now: i64) -> Result<Arc<dyn PipelineSource>, Failure> {
+/// Opens `source` as of `now`; an export's pipelines keep their workflow
+/// tree only where `keep_tree` says. A bad `--url` is a usage error; a file
+/// that cannot be read or parsed is a runtime failure.
+fn open(
+    source: &Source,
+    now: i64,
+    keep_tree: KeepTree,
+) -> Result<Arc<dyn PipelineSource>, Failure> {
     let origin = match source {
         Source::Demo => Origin::Demo,
-        Source::Input(path) if path == "-" => {
+        Source::Input(path) => {
             // Blocking is fine: nothing else runs before the input is read.
-            let fixed =
-                FixedSource::from_json_lines(std::io::stdin().lock(), "standard input", now)
-                    .map_err(Failure::Runtime)?;
-            return Ok(Arc::new(fixed));
+            let fixed = if path == "-" {
+                FixedSource::from_json_lines(
+                    std::io::stdin().lock(),
+                    "standard input",
+                    now,
+                    keep_tree,
+                )
+            } else {
+                std::fs::File::open(path)
+                    .map_err(|e| format!("cannot read {path}: {e}"))
+                    .and_then(|file| FixedSource::from_json_lines(file, path, now, keep_tree))
+            };
+            return Ok(Arc::new(fixed.map_err(Failure::Runtime)?));
         }
-        Source::Input(path) => Origin::File(path.clone()),
         Source::Url(url) => Origin::Server(Connection::new(
             url.clone(),
             std::env::var("WOODPECKER_TOKEN")

@@ -19,7 +19,9 @@ pub(crate) async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), Fai
     args.token.check()?;
     let (filter, settings) = args.options.resolve()?;
     let now = args.now.unwrap_or_else(|| Utc::now().timestamp());
-    let source = super::open(&args.source.source(), now)?;
+    // Only the deploys that deploy steps judge need their workflow tree.
+    let keep_tree = |p: &crate::domain::Pipeline| filter.needs_tree(p);
+    let source = super::open(&args.source.source(), now, &keep_tree)?;
     let range = TimeRange {
         from: now - args.since,
         to: now,

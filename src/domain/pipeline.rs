@@ -61,10 +61,21 @@ impl Status {
 
     /// Parses a Woodpecker status; anything unknown is `Other`.
     pub fn parse(s: &str) -> Status {
-        Status::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .unwrap_or(Status::Other)
+        // A match, not a search of ALL: every pipeline read passes here.
+        match s {
+            "success" => Status::Success,
+            "failure" => Status::Failure,
+            "error" => Status::Error,
+            "killed" => Status::Killed,
+            "canceled" => Status::Canceled,
+            "skipped" => Status::Skipped,
+            "declined" => Status::Declined,
+            "blocked" => Status::Blocked,
+            "pending" => Status::Pending,
+            "running" => Status::Running,
+            "created" => Status::Created,
+            _ => Status::Other,
+        }
     }
 }
 
@@ -120,10 +131,18 @@ impl Event {
 
     /// Parses a Woodpecker event; anything unknown is `Other`.
     pub fn parse(s: &str) -> Event {
-        Event::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .unwrap_or(Event::Other)
+        match s {
+            "push" => Event::Push,
+            "pull_request" => Event::PullRequest,
+            "pull_request_closed" => Event::PullRequestClosed,
+            "pull_request_metadata" => Event::PullRequestMetadata,
+            "tag" => Event::Tag,
+            "release" => Event::Release,
+            "deployment" => Event::Deployment,
+            "cron" => Event::Cron,
+            "manual" => Event::Manual,
+            _ => Event::Other,
+        }
     }
 }
 
@@ -145,30 +164,13 @@ pub enum Commit {
 
 impl Commit {
     pub fn parse(s: &str) -> Commit {
-        let nibble = |b: u8| match b {
-            b'0'..=b'9' => Some(b - b'0'),
-            b'a'..=b'f' => Some(b - b'a' + 10),
-            _ => None,
-        };
         if s.is_empty() {
             return Commit::None;
         }
-        if s.len() == 40 {
-            let mut bytes = [0u8; 20];
-            let hex = s.as_bytes().chunks(2).zip(&mut bytes).all(|(pair, out)| {
-                match (nibble(pair[0]), nibble(pair[1])) {
-                    (Some(hi), Some(lo)) => {
-                        *out = hi << 4 | lo;
-                        true
-                    }
-                    _ => false,
-                }
-            });
-            if hex {
-                return Commit::Sha1(bytes);
-            }
+        match sha1_bytes(s.as_bytes()) {
+            Some(bytes) => Commit::Sha1(bytes),
+            None => Commit::Text(s.into()),
         }
-        Commit::Text(s.into())
     }
 
     pub fn is_empty(&self) -> bool {
@@ -190,6 +192,35 @@ impl fmt::Display for Commit {
             Commit::Text(s) => f.write_str(s),
         }
     }
+}
+
+/// The 20 bytes of a lowercase 40-hex SHA-1; `None` for anything else.
+fn sha1_bytes(hex: &[u8]) -> Option<[u8; 20]> {
+    // Every pipeline read passes here: a table, not a match per nibble.
+    const NIBBLE: [u8; 256] = {
+        let mut t = [0xff; 256];
+        let mut i = 0;
+        while i < 10 {
+            t[b'0' as usize + i] = i as u8;
+            i += 1;
+        }
+        let mut i = 0;
+        while i < 6 {
+            t[b'a' as usize + i] = 10 + i as u8;
+            i += 1;
+        }
+        t
+    };
+    let hex: &[u8; 40] = hex.try_into().ok()?;
+    let mut bytes = [0u8; 20];
+    let mut bad = 0u8;
+    for (out, pair) in bytes.iter_mut().zip(hex.chunks_exact(2)) {
+        let (hi, lo) = (NIBBLE[pair[0] as usize], NIBBLE[pair[1] as usize]);
+        // An invalid digit has its high bit set; checked once at the end.
+        bad |= hi | lo;
+        *out = hi << 4 | lo;
+    }
+    (bad & 0x80 == 0).then_some(bytes)
 }
 
 /// A pipeline's workflow tree, shared by the histories that hold it.

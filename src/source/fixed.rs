@@ -7,7 +7,7 @@ use std::sync::Arc;
 use tonic::async_trait;
 
 use super::demo::{demo_history, DEMO_DAYS};
-use super::json_lines::read_json_lines;
+use super::json_lines::{read_json_lines, KeepTree};
 use super::{
     Deadline, HealthReport, Histories, History, HistoryRequest, PipelineSource, Repo, SourceError,
     SourceErrorKind,
@@ -42,14 +42,16 @@ impl FixedSource {
     }
 
     /// A JSON-lines export: one Woodpecker pipeline object per line (3.x or
-    /// 2.x field names) with a `repo` field naming its repository. An error
-    /// names `origin`: "cannot read …", or the first bad line.
+    /// 2.x field names) with a `repo` field naming its repository; only the
+    /// pipelines `keep_tree` names keep their workflow tree. An error names
+    /// `origin`: "cannot read …", or the first bad line.
     pub fn from_json_lines(
         input: impl std::io::Read,
         origin: &str,
         now: i64,
+        keep_tree: KeepTree,
     ) -> Result<FixedSource, String> {
-        let repos = read_json_lines(input, origin)?
+        let repos = read_json_lines(input, origin, keep_tree)?
             .into_iter()
             .enumerate()
             .map(|(i, (name, pipelines))| {
@@ -149,7 +151,8 @@ mod tests {
             "\n",
             r#"{"repo":"acme/web","number":1,"event":"push","status":"running","branch":"main","created":3,"finished":0}"#,
         );
-        let s = FixedSource::from_json_lines(text.as_bytes(), "history.jsonl", 100).unwrap();
+        let s =
+            FixedSource::from_json_lines(text.as_bytes(), "history.jsonl", 100, &|_| true).unwrap();
         let repos = s.repos(Deadline::NONE).await.unwrap();
         assert_eq!(repos.len(), 2);
         let h = s
@@ -192,17 +195,22 @@ mod tests {
 
     #[test]
     fn bad_lines_are_named() {
-        let e = FixedSource::from_json_lines(&b"{\"number\":1}"[..], "h.jsonl", 0)
+        let e = FixedSource::from_json_lines(&b"{\"number\":1}"[..], "h.jsonl", 0, &|_| true)
             .err()
             .unwrap();
         assert!(e.contains("h.jsonl, line 1") && e.contains("repo"), "{e}");
-        let e = FixedSource::from_json_lines(&b"\n{oops"[..], "h.jsonl", 0)
+        let e = FixedSource::from_json_lines(&b"\n{oops"[..], "h.jsonl", 0, &|_| true)
             .err()
             .unwrap();
         assert!(e.contains("line 2") && e.contains("not JSON"), "{e}");
-        let e = FixedSource::from_json_lines(&br#"{"repo":"a/b","number":"x"}"#[..], "h.jsonl", 0)
-            .err()
-            .unwrap();
+        let e = FixedSource::from_json_lines(
+            &br#"{"repo":"a/b","number":"x"}"#[..],
+            "h.jsonl",
+            0,
+            &|_| true,
+        )
+        .err()
+        .unwrap();
         assert!(e.contains("line 1"), "{e}");
     }
 }

@@ -16,11 +16,16 @@ const BLOCK: usize = 8 << 20;
 /// Below this much text per chunk, another thread costs more than it saves.
 const MIN_CHUNK: usize = 1 << 20;
 
+/// Which pipelines keep their workflow tree (deploy steps judge them).
+pub type KeepTree<'a> = &'a (dyn Fn(&Pipeline) -> bool + Sync);
+
 /// Each repository named in `input` with its pipelines in file order,
-/// sorted by name. An error names `origin`, and the first bad line.
+/// sorted by name; only pipelines `keep_tree` names keep their tree. An
+/// error names `origin`, and the first bad line.
 pub(crate) fn read_json_lines(
     mut input: impl Read,
     origin: &str,
+    keep_tree: KeepTree,
 ) -> Result<Vec<(String, Vec<Pipeline>)>, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let unreadable = |e: std::io::Error| format!("cannot read {origin}: {e}");
@@ -46,7 +51,7 @@ pub(crate) fn read_json_lines(
             ))
         })?;
         let n = cores.min(text.len() / MIN_CHUNK).max(1);
-        repos.add(parse_chunks(&chunks(text, n)), origin)?;
+        repos.add(parse_chunks(&chunks(text, n), keep_tree), origin)?;
         if ended {
             return Ok(repos.sorted());
         }
@@ -63,14 +68,14 @@ fn fill(input: &mut impl Read, buf: &mut Vec<u8>) -> std::io::Result<bool> {
 }
 
 /// Parses `parts` (consecutive pieces of one text), one thread each.
-fn parse_chunks<'a>(parts: &[&'a str]) -> Vec<Result<Chunk<'a>, BadLine>> {
+fn parse_chunks<'a>(parts: &[&'a str], keep_tree: KeepTree) -> Vec<Result<Chunk<'a>, BadLine>> {
     if let [part] = parts {
-        return vec![parse_chunk(part)];
+        return vec![parse_chunk(part, keep_tree)];
     }
     std::thread::scope(|s| {
         let running: Vec<_> = parts
             .iter()
-            .map(|part| s.spawn(|| parse_chunk(part)))
+            .map(|part| s.spawn(|| parse_chunk(part, keep_tree)))
             .collect();
         running
             .into_iter()
@@ -142,7 +147,7 @@ struct Chunk<'a> {
 /// The first bad line of a chunk, counted from 1 within it.
 struct BadLine(usize, String);
 
-fn parse_chunk(text: &str) -> Result<Chunk<'_>, BadLine> {
+fn parse_chunk<'a>(text: &'a str, keep_tree: KeepTree) -> Result<Chunk<'a>, BadLine> {
     let mut chunk = Chunk {
         lines: 0,
         runs: Vec::new(),
@@ -152,7 +157,7 @@ fn parse_chunk(text: &str) -> Result<Chunk<'_>, BadLine> {
         if line.trim().is_empty() {
             continue;
         }
-        let (repo, p) = parse_export_line(line).map_err(|m| BadLine(i + 1, m))?;
+        let (repo, p) = parse_export_line(line, keep_tree).map_err(|m| BadLine(i + 1, m))?;
         match chunk.runs.last_mut() {
             Some((r, pipelines)) if *r == repo => pipelines.push(p),
             _ => {
@@ -187,7 +192,7 @@ mod tests {
             }
         }
         let text = lines.join("\n");
-        let whole = read_json_lines(text.as_bytes(), "h.jsonl").unwrap();
+        let whole = read_json_lines(text.as_bytes(), "h.jsonl", &|_| true).unwrap();
         assert_eq!(
             whole
                 .iter()
@@ -200,7 +205,7 @@ mod tests {
         let read = |text: &str, n| {
             let mut repos = Repos::default();
             repos
-                .add(parse_chunks(&chunks(text, n)), "h.jsonl")
+                .add(parse_chunks(&chunks(text, n), &|_| true), "h.jsonl")
                 .map(|()| repos.sorted())
         };
         for n in 2..9 {

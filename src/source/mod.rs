@@ -5,6 +5,7 @@
 mod demo;
 pub mod fixed;
 mod json_lines;
+pub use json_lines::KeepTree;
 pub mod woodpecker;
 
 use crate::woodpecker::Counters;
@@ -129,26 +130,14 @@ pub struct SourceStats {
 pub enum Origin {
     /// The built-in demo history, as of `now`.
     Demo,
-    /// A JSON-lines export at this path.
-    File(String),
     /// A live Woodpecker server.
     Server(woodpecker::Connection),
 }
 
-/// Opens the source `origin` names; `now` pins the demo history and an
-/// export's load time.
+/// Opens the source `origin` names; `now` pins the demo history.
 pub fn open(origin: Origin, now: i64) -> Result<Arc<dyn PipelineSource>, SourceError> {
-    let bad = |message: String| SourceError {
-        kind: SourceErrorKind::BadConfig,
-        message,
-    };
     Ok(match origin {
         Origin::Demo => Arc::new(fixed::FixedSource::demo(now)),
-        Origin::File(path) => {
-            let file =
-                std::fs::File::open(&path).map_err(|e| bad(format!("cannot read {path}: {e}")))?;
-            Arc::new(fixed::FixedSource::from_json_lines(file, &path, now).map_err(bad)?)
-        }
         Origin::Server(c) => Arc::new(woodpecker::WoodpeckerSource::connect(c)?),
     })
 }

@@ -6,7 +6,8 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::model::WirePipeline;
+use super::line_scan::scan_line;
+use super::model::{tree, WirePipeline};
 use crate::domain::{Commit, Pipeline, Step, Workflow};
 
 /// Parses one Woodpecker pipeline object (3.x or 2.x field names).
@@ -18,19 +19,39 @@ pub fn parse_pipeline_json(value: serde_json::Value) -> Result<Pipeline, String>
 }
 
 /// One line of an export: the repository it names (trimmed) and the
-/// pipeline. The line is parsed straight into the wire model, borrowing
-/// its strings; only a line that fails so is parsed again as a JSON tree,
-/// which says what is wrong in the order a user fixes it (not JSON, then
-/// no repo, then a bad field) and reads an odd but valid line (a repeated
-/// key: the last one counts) as it always has.
-pub(crate) fn parse_export_line(line: &str) -> Result<(Cow<'_, str>, Pipeline), String> {
-    if let Ok(mut wire) = serde_json::from_str::<WirePipeline>(line) {
+/// pipeline, with its workflow tree only when `keep_tree` says the
+/// pipeline needs it (a report without deploy steps reads none). A line
+/// in the export's own plain shape is scanned directly; any other is
+/// parsed by serde into the wire model, borrowing its strings; only a line
+/// that fails so is parsed again as a JSON tree, which says what is wrong
+/// in the order a user fixes it (not JSON, then no repo, then a bad field)
+/// and reads an odd but valid line (a repeated key: the last one counts)
+/// as it always has. A tree is checked whether it is kept or not.
+pub(crate) fn parse_export_line<'a>(
+    line: &'a str,
+    keep_tree: &dyn Fn(&Pipeline) -> bool,
+) -> Result<(Cow<'a, str>, Pipeline), String> {
+    let wire = scan_line(line).or_else(|| serde_json::from_str::<WirePipeline>(line).ok());
+    if let Some(mut wire) = wire {
         let repo = wire.repo.take().map(trimmed).filter(|r| !r.is_empty());
+        let workflows = wire.workflows.take();
         if let (Some(repo), Some(p)) = (repo, wire.into_domain()) {
+            let p = match workflows {
+                Some(ws) if keep_tree(&p) => p.with_workflows(Some(tree(ws))),
+                _ => p,
+            };
             return Ok((repo, p));
         }
     }
-    parse_tree_line(line)
+    let (repo, p) = parse_tree_line(line)?;
+    Ok((
+        repo,
+        if keep_tree(&p) {
+            p
+        } else {
+            p.with_workflows(None)
+        },
+    ))
 }
 
 fn parse_tree_line(line: &str) -> Result<(Cow<'_, str>, Pipeline), String> {
@@ -207,11 +228,15 @@ mod tests {
             "\"repo\"",
         ];
         for line in lines {
-            assert_eq!(parse_export_line(line), parse_tree_line(line), "{line}");
+            assert_eq!(
+                parse_export_line(line, &|_| true),
+                parse_tree_line(line),
+                "{line}"
+            );
         }
-        let (repo, p) = parse_export_line(lines[2]).unwrap();
+        let (repo, p) = parse_export_line(lines[2], &|_| true).unwrap();
         assert_eq!((&*repo, p.branch()), ("acme/wéb", "fü\"r"));
-        let (repo, p) = parse_export_line(lines[4]).unwrap();
+        let (repo, p) = parse_export_line(lines[4], &|_| true).unwrap();
         assert_eq!(
             (&*repo, p.number()),
             ("c/d", 6),

@@ -9,6 +9,7 @@ mod deadline;
 mod error;
 mod export;
 mod feed;
+mod line_scan;
 mod model;
 mod paging;
 mod retry;

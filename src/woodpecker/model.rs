@@ -79,7 +79,7 @@ impl WireFeedItem {
 /// One element of `GET /api/repos/{id}/pipelines`, or one line of an
 /// export. Strings borrow from the input when they have no escapes, so a
 /// big export parses without a copy per field.
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct WirePipeline<'a> {
     /// Exports name the repository here; the API does not. Anything but a
     /// string reads as none, so no server's field can break the client.
@@ -212,11 +212,13 @@ impl WirePipeline<'_> {
             started: pick(self.started, self.started_at).max(0),
             finished: pick(self.finished, self.finished_at).max(0),
         });
-        let tree = self
-            .workflows
-            .map(|ws| ws.into_iter().map(Workflow::from).collect());
-        Some(pipeline.with_workflows(tree))
+        Some(pipeline.with_workflows(self.workflows.map(tree)))
     }
+}
+
+/// The domain's workflow tree of a wire one.
+pub(crate) fn tree(workflows: Vec<WireWorkflow<'_>>) -> Vec<Workflow> {
+    workflows.into_iter().map(Workflow::from).collect()
 }
 
 /// Treats JSON `null` like a missing field.
