@@ -1,7 +1,8 @@
 //! Pipelines → deploys: selection (rule 1), outcome (rule 2) and order
 //! (rule 3), stored compactly because a dashboard may hold millions.
 
-use std::collections::HashMap;
+// Seeded and fast: the engine hashes a name or commit per pipeline.
+use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 
 use super::deploy_units::{judge, TreeVerdict};

@@ -8,7 +8,9 @@
 
 use std::cell::RefCell;
 use std::collections::HashMap;
-use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+use std::hash::BuildHasher;
+
+use foldhash::fast::RandomState;
 use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(Debug)]
@@ -29,15 +31,22 @@ pub(crate) struct Labels(Arc<Pair>);
 
 impl Labels {
     pub(crate) fn new(branch: &str, deploy_to: &str) -> Labels {
-        if let Some(hit) = RECENT.with(|r| r.borrow().find(branch, deploy_to)) {
-            return hit;
-        }
-        let labels = table()
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .intern(branch, deploy_to);
-        RECENT.with(|r| r.borrow_mut().put(labels.clone()));
-        labels
+        RECENT.with(|r| {
+            let mut recent = r.borrow_mut();
+            let slot = recent.slot(branch, deploy_to);
+            if let Some(hit) = recent.slots[slot]
+                .as_ref()
+                .filter(|l| l.0.is(branch, deploy_to))
+            {
+                return hit.clone();
+            }
+            let labels = table()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .intern(branch, deploy_to);
+            recent.slots[slot] = Some(labels.clone());
+            labels
+        })
     }
 
     pub(crate) fn branch(&self) -> &str {
@@ -65,12 +74,11 @@ impl PartialEq for Labels {
 
 impl Eq for Labels {}
 
-type Hasher = BuildHasherDefault<DefaultHasher>;
-
 #[derive(Default)]
 struct Table {
     /// Hash of the pair → the pairs with that hash.
     buckets: HashMap<u64, Vec<Arc<Pair>>>,
+    hasher: RandomState,
     len: usize,
     /// `len` after the last sweep.
     swept: usize,
@@ -81,7 +89,7 @@ const SWEEP_FLOOR: usize = 1024;
 
 impl Table {
     fn intern(&mut self, branch: &str, deploy_to: &str) -> Labels {
-        let hash = Hasher::default().hash_one((branch, deploy_to));
+        let hash = self.hasher.hash_one((branch, deploy_to));
         if let Some(found) = self
             .buckets
             .get(&hash)
@@ -117,26 +125,28 @@ fn table() -> &'static Mutex<Table> {
     TABLE.get_or_init(Mutex::default)
 }
 
-/// The last few pairs this thread interned: rows of one history mostly
-/// repeat them, and a hit here takes no lock.
-#[derive(Default)]
+/// The pairs this thread interned last, one per slot of a small
+/// direct-mapped cache: rows of one history mostly repeat a few pairs, and
+/// a hit here takes no lock. Bounded, so it keeps few pairs from a sweep.
 struct Recent {
-    pairs: [Option<Labels>; 4],
-    next: usize,
+    slots: [Option<Labels>; RECENT_SLOTS],
+    hasher: RandomState,
 }
 
-impl Recent {
-    fn find(&self, branch: &str, deploy_to: &str) -> Option<Labels> {
-        self.pairs
-            .iter()
-            .flatten()
-            .find(|l| l.0.is(branch, deploy_to))
-            .cloned()
-    }
+const RECENT_SLOTS: usize = 64;
 
-    fn put(&mut self, labels: Labels) {
-        self.pairs[self.next] = Some(labels);
-        self.next = (self.next + 1) % self.pairs.len();
+impl Recent {
+    fn slot(&self, branch: &str, deploy_to: &str) -> usize {
+        self.hasher.hash_one((branch, deploy_to)) as usize % RECENT_SLOTS
+    }
+}
+
+impl Default for Recent {
+    fn default() -> Recent {
+        Recent {
+            slots: std::array::from_fn(|_| None),
+            hasher: RandomState::default(),
+        }
     }
 }
 

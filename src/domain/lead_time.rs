@@ -8,7 +8,8 @@
 //! per (group, branch) that only moves forward; a rollback (a source below
 //! the cursor) delivers nothing new.
 
-use std::collections::HashMap;
+// Seeded and fast: the engine hashes a name or commit per pipeline.
+use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
 use super::deploys::{Deploys, GroupId};

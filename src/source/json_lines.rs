@@ -31,8 +31,9 @@ pub(crate) fn read_json_lines(
     let unreadable = |e: std::io::Error| format!("cannot read {origin}: {e}");
     let mut repos = Repos::default();
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);
+    let mut next: Vec<u8> = Vec::with_capacity(BLOCK);
+    let mut ended = fill(&mut input, &mut buf).map_err(unreadable)?;
     loop {
-        let ended = fill(&mut input, &mut buf).map_err(unreadable)?;
         // Whole lines only, but at the end; a line longer than the block
         // waits for the block to grow.
         let cut = match buf.iter().rposition(|&b| b == b'\n') {
@@ -40,6 +41,7 @@ pub(crate) fn read_json_lines(
             Some(at) => at + 1,
             None => {
                 buf.reserve(buf.len());
+                ended = fill(&mut input, &mut buf).map_err(unreadable)?;
                 continue;
             }
         };
@@ -50,12 +52,24 @@ pub(crate) fn read_json_lines(
                 "stream did not contain valid UTF-8",
             ))
         })?;
+        next.clear();
+        next.reserve(buf.capacity());
+        next.extend_from_slice(&buf[cut..]);
         let n = cores.min(text.len() / MIN_CHUNK).max(1);
-        repos.add(parse_chunks(&chunks(text, n), keep_tree), origin)?;
+        // The next block is read while this one is parsed.
+        let (parsed, next_ended) = parse_while(&chunks(text, n), keep_tree, || {
+            if ended {
+                Ok(true)
+            } else {
+                fill(&mut input, &mut next)
+            }
+        });
+        repos.add(parsed, origin)?;
         if ended {
             return Ok(repos.sorted());
         }
-        buf.drain(..cut);
+        ended = next_ended.map_err(unreadable)?;
+        std::mem::swap(&mut buf, &mut next);
     }
 }
 
@@ -67,20 +81,24 @@ fn fill(input: &mut impl Read, buf: &mut Vec<u8>) -> std::io::Result<bool> {
     Ok(got < room)
 }
 
-/// Parses `parts` (consecutive pieces of one text), one thread each.
-fn parse_chunks<'a>(parts: &[&'a str], keep_tree: KeepTree) -> Vec<Result<Chunk<'a>, BadLine>> {
-    if let [part] = parts {
-        return vec![parse_chunk(part, keep_tree)];
-    }
+/// Parses `parts` (consecutive pieces of one text), one thread each, while
+/// `meanwhile` runs on this thread.
+fn parse_while<'a, T>(
+    parts: &[&'a str],
+    keep_tree: KeepTree,
+    meanwhile: impl FnOnce() -> T,
+) -> (Vec<Result<Chunk<'a>, BadLine>>, T) {
     std::thread::scope(|s| {
         let running: Vec<_> = parts
             .iter()
             .map(|part| s.spawn(|| parse_chunk(part, keep_tree)))
             .collect();
-        running
+        let other = meanwhile();
+        let parsed = running
             .into_iter()
             .map(|t| t.join().expect("parsing a line does not panic"))
-            .collect()
+            .collect();
+        (parsed, other)
     })
 }
 
@@ -205,7 +223,7 @@ mod tests {
         let read = |text: &str, n| {
             let mut repos = Repos::default();
             repos
-                .add(parse_chunks(&chunks(text, n), &|_| true), "h.jsonl")
+                .add(parse_while(&chunks(text, n), &|_| true, || ()).0, "h.jsonl")
                 .map(|()| repos.sorted())
         };
         for n in 2..9 {

@@ -3,8 +3,8 @@
 //! Parsing is most of what `report --input` costs, and a generic parser
 //! spends it on work these lines never need.
 //!
-//! Anything else (an escape, a fraction, a repeated or unknown key with a
-//! nested value, a syntax error) is not read here but left to the serde
+//! Anything else (an escape, a fraction, a repeated key, a value of the
+//! wrong type, a syntax error) is not read here but left to the serde
 //! parse, which reads every line as before and words every error: this
 //! module only ever answers what serde would, or nothing.
 
@@ -23,7 +23,9 @@ pub(super) fn scan_line(line: &str) -> Option<WirePipeline<'_>> {
     // Each key once: serde rejects a repeated field, which the tree parse
     // then reads (the last one counts).
     let mut seen = 0u32;
-    let mut number = false;
+    // Lines written by `export` name the keys in FIELDS' order: guess the
+    // next one before searching.
+    let mut next = 0;
     c.space();
     c.eat(b'{')?;
     c.space();
@@ -34,34 +36,18 @@ pub(super) fn scan_line(line: &str) -> Option<WirePipeline<'_>> {
             c.space();
             c.eat(b':')?;
             c.space();
-            let field = FIELDS.iter().position(|f| *f == key);
-            if let Some(i) = field {
-                let bit = 1 << i;
-                if seen & bit != 0 {
-                    return None;
+            let field = match FIELDS.get(next) {
+                Some(&guess) if guess == key => Some(next),
+                _ => FIELDS.iter().position(|&f| f == key),
+            };
+            match field {
+                None => c.plain_value()?,
+                Some(i) if seen & (1 << i) != 0 => return None,
+                Some(i) => {
+                    seen |= 1 << i;
+                    next = i + 1;
+                    c.field(i, &mut wire)?;
                 }
-                seen |= bit;
-            }
-            match key {
-                "repo" => wire.repo = c.string_or_null()?.map(Cow::Borrowed),
-                "number" => {
-                    wire.number = c.integer()?;
-                    number = true;
-                }
-                "status" => wire.status = c.text()?,
-                "event" => wire.event = c.text()?,
-                "branch" => wire.branch = c.text()?,
-                "deploy_to" => wire.deploy_to = c.text()?,
-                "commit" => wire.commit = c.text()?,
-                "created" => wire.created = c.integer_or_null()?,
-                "created_at" => wire.created_at = c.integer_or_null()?,
-                "started" => wire.started = c.integer_or_null()?,
-                "started_at" => wire.started_at = c.integer_or_null()?,
-                "finished" => wire.finished = c.integer_or_null()?,
-                "finished_at" => wire.finished_at = c.integer_or_null()?,
-                "parent" => wire.parent = c.integer_or_null()?,
-                "workflows" => wire.workflows = c.workflows()?,
-                _ => c.plain_value()?,
             }
             c.space();
             if c.eat(b',').is_none() {
@@ -71,7 +57,8 @@ pub(super) fn scan_line(line: &str) -> Option<WirePipeline<'_>> {
         }
     }
     c.space();
-    (c.at == line.len() && number).then_some(wire)
+    // `number` is the one field serde requires.
+    (c.at == line.len() && seen & 2 != 0).then_some(wire)
 }
 
 /// The keys read; any other is skipped when its value is plain.
@@ -82,15 +69,15 @@ const FIELDS: [&str; 15] = [
     "event",
     "branch",
     "deploy_to",
+    "parent",
     "commit",
     "created",
-    "created_at",
     "started",
-    "started_at",
     "finished",
-    "finished_at",
-    "parent",
     "workflows",
+    "created_at",
+    "started_at",
+    "finished_at",
 ];
 
 struct Cursor<'a> {
@@ -117,6 +104,28 @@ impl<'a> Cursor<'a> {
         self.text[self.at..]
             .starts_with(word)
             .then(|| self.at += word.len())
+    }
+
+    /// The value of `FIELDS[i]`, into `wire`.
+    fn field(&mut self, i: usize, wire: &mut WirePipeline<'a>) -> Option<()> {
+        match i {
+            0 => wire.repo = self.string_or_null()?.map(Cow::Borrowed),
+            1 => wire.number = self.integer()?,
+            2 => wire.status = self.text()?,
+            3 => wire.event = self.text()?,
+            4 => wire.branch = self.text()?,
+            5 => wire.deploy_to = self.text()?,
+            6 => wire.parent = self.integer_or_null()?,
+            7 => wire.commit = self.text()?,
+            8 => wire.created = self.integer_or_null()?,
+            9 => wire.started = self.integer_or_null()?,
+            10 => wire.finished = self.integer_or_null()?,
+            11 => wire.workflows = self.workflows()?,
+            12 => wire.created_at = self.integer_or_null()?,
+            13 => wire.started_at = self.integer_or_null()?,
+            _ => wire.finished_at = self.integer_or_null()?,
+        }
+        Some(())
     }
 
     /// A string without escapes or control characters, borrowed.
@@ -190,8 +199,9 @@ impl<'a> Cursor<'a> {
         Some(Some(tree))
     }
 
-    /// An unread key's value: a plain string, a number, `true`, `false` or
-    /// `null`; anything else is left to serde.
+    /// An unread key's value: a plain string, a whole number, `true`,
+    /// `false`, `null`, or an array or object checked as JSON and skipped,
+    /// as serde skips it; anything else is left to serde.
     fn plain_value(&mut self) -> Option<()> {
         match self.peek()? {
             b'"' => self.plain_string().map(drop),
