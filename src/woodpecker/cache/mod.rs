@@ -512,6 +512,7 @@ impl PipelineCache {
             fetched_at,
             ..
         } = &mut *entry;
+        window.fit();
         let pipelines = window.pipelines.clone();
         let capped = !window.complete
             && !window.truncated
