@@ -26,7 +26,7 @@ fn bounds() -> Map<String, Value> {
         .iter()
         .chain(&SETTING_BOUNDS)
         .map(|b: &Bounds| {
-            let range = json!({ "min": b.min, "max": b.max, "whole": b.whole });
+            let range = json!({ "min": b.min, "max": b.max, "whole": b.whole, "unit": b.unit });
             (b.key.to_string(), range)
         })
         .collect()
@@ -128,5 +128,24 @@ fn the_backend_bounds_numbers_as_the_shared_cases_say() {
         } else {
             assert_eq!(read.unwrap_err().field, field, "{case}");
         }
+    }
+}
+
+#[test]
+fn the_backend_says_ranges_in_the_shared_cases_words() {
+    let cases = input_cases();
+    for case in cases["ranges"].as_array().unwrap() {
+        let field = case["field"].as_str().unwrap();
+        let bounds = OPTION_BOUNDS
+            .iter()
+            .chain(&SETTING_BOUNDS)
+            .find(|b| b.key == field)
+            .unwrap_or_else(|| panic!("no bounds for {field}"));
+        let (min, max) = bounds.range_in_words();
+        assert_eq!(
+            (min.as_str(), max.as_str()),
+            (case["min"].as_str().unwrap(), case["max"].as_str().unwrap()),
+            "{case}"
+        );
     }
 }

@@ -5,7 +5,7 @@
 
 mod support;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures::future::join_all;
 use serde_json::json;
@@ -226,4 +226,58 @@ async fn a_hundred_concurrent_queries_share_one_feed_read() {
     s.reset_requests();
     plugin.query_data(off, q()).await;
     assert_eq!((s.count(FEED), s.count(Match::Pipelines)), (0, 100));
+}
+
+/// The feed stalls far beyond the request timeout while 100 queries wait:
+/// they share the one read that times out and fall back to refreshing each
+/// repo, instead of queueing behind the stall one read after another.
+#[tokio::test]
+async fn a_stalling_feed_is_shared_and_each_repo_is_refreshed_instead() {
+    let (s, names) = server("3.17.0", 20, 40).await;
+    let plugin = PluginProcess::start().await;
+    let ctx = context_for(&s.url(), "stalling-feed", json!({"timeoutSeconds": 1}));
+    let (from, to) = (t0() - 86_400, t0() + 42 * 600);
+    let q = || {
+        vec![query(
+            "A",
+            json!({"queryType": "deploys", "repos": names}),
+            from,
+            to,
+        )]
+    };
+    let warm = plugin.query_data(ctx.clone(), q()).await;
+    assert_eq!(warm["A"].status, 200, "{}", warm["A"].error);
+    // Something new that only a per-repo refresh can find while the feed
+    // stalls.
+    s.push_pipeline(
+        4,
+        FakePipeline::finished(41, "success", "deployment", "production", t0() + 41 * 600),
+    );
+    let stall = Duration::from_secs(60);
+    s.fail_next(FEED, Fault::Delay(stall), 1_000);
+    s.reset_requests();
+    let started = Instant::now();
+    let answers = join_all((0..100).map(|_| plugin.query_data(ctx.clone(), q()))).await;
+    let took = started.elapsed();
+    let (feeds, refreshes) = (s.count(FEED), s.count(Match::Pipelines));
+    eprintln!("100 queries behind a stalling feed: {took:?}, {feeds} feed reads, {refreshes} pipeline requests");
+    s.clear_faults();
+    // What a data source without the feed reads afresh.
+    let reference = context_for(&s.url(), "reference", json!({"userFeed": false}));
+    let expected = plugin.query_data(reference, q()).await;
+    assert_eq!(expected["A"].status, 200, "{}", expected["A"].error);
+    assert_ne!(
+        expected["A"].frames, warm["A"].frames,
+        "the new deploy shows"
+    );
+    for r in &answers {
+        assert_eq!(r["A"].status, 200, "{}", r["A"].error);
+        assert_eq!(r["A"].frames, expected["A"].frames);
+    }
+    // One read that times out, shared by every query waiting on it; its
+    // failure is then shared for the backoff.
+    assert!(feeds <= 2, "{feeds} feed reads: {:?}", s.requests());
+    // Generous for a slow machine (it takes about the 1 s timeout), yet far
+    // from the stall, and from 100 queries timing out one after another.
+    assert!(took < stall / 3, "answered after {took:?}");
 }

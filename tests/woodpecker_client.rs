@@ -144,6 +144,8 @@ async fn refresh_picks_up_new_and_finished_pipelines_only() {
     let c = cache(&s);
     let h = c.history("acme/api", &all_history()).await.unwrap();
     assert_eq!(h.pipelines.len(), 100, "the running one is not returned");
+    // Rows are held without the room their vector grew into.
+    assert_eq!(h.pipelines.capacity(), 100);
     // 60 new pipelines arrive (more than one page), and #101 finishes.
     for n in 102..=161 {
         s.push_pipeline(
@@ -158,6 +160,11 @@ async fn refresh_picks_up_new_and_finished_pipelines_only() {
     s.reset_requests();
     let h = c.history("acme/api", &all_history()).await.unwrap();
     assert_eq!(h.pipelines.len(), 161);
+    assert_eq!(
+        h.pipelines.capacity(),
+        161,
+        "copied from the held rows, then grown"
+    );
     let p101 = h.pipelines.iter().find(|p| p.number() == 101).unwrap();
     assert_eq!(
         (p101.status(), p101.event()),

@@ -1,5 +1,5 @@
 import cases from './testing/inputCases.json';
-import { durationError, NumberKey, numberError, parseDuration } from './validation';
+import { durationError, NumberKey, numberError, parseDuration, rangeInWords } from './validation';
 
 // The same cases tests/contract.rs runs through the backend's readers.
 describe('input the backend accepts', () => {
@@ -14,6 +14,10 @@ describe('input the backend accepts', () => {
 
   it.each(cases.numbers)('bounds $field $value as the backend does', ({ field, value, valid }) => {
     expect(numberError(field as NumberKey, value) === undefined).toBe(valid);
+  });
+
+  it.each(cases.ranges)("says the range of $field in the backend's words", ({ field, min, max }) => {
+    expect(rangeInWords(field as NumberKey)).toEqual([min, max]);
   });
 });
 

@@ -45,8 +45,42 @@ export function durationError(value: string | undefined): string | undefined {
   return seconds < contract.durations.minSeconds ? 'Use at least 1m.' : undefined;
 }
 
-function formatBound(n: number): string {
-  return Number.isInteger(n) ? String(n) : n.toPrecision(3);
+/** The units a bound may be said in, largest first, with their seconds. */
+const IN_WORDS: Array<[string, number]> = [
+  ['day', 86400],
+  ['hour', 3600],
+  ['minute', 60],
+  ['second', 1],
+];
+
+/** `n` of `unit` as a whole number of the largest unit that allows (as it is when none does); as `whole_of`. */
+function wholeOf(n: number, unit: string): [number, string] {
+  if (Number.isInteger(n)) {
+    return [n, unit];
+  }
+  const seconds = n * (IN_WORDS.find(([u]) => u === unit)?.[1] ?? 1);
+  for (const [u, s] of IN_WORDS) {
+    const count = seconds / s;
+    if (Math.abs(count - Math.round(count)) < 1e-9) {
+      return [Math.round(count), u];
+    }
+  }
+  return [n, unit];
+}
+
+function counted(n: number, unit: string): string {
+  return `${n} ${unit}${n === 1 ? '' : 's'}`;
+}
+
+/** A field's range in words, e.g. 1 minute to 365 days; as `Bounds::range_in_words`. */
+export function rangeInWords(key: NumberKey): [string, string] {
+  const { min, max, unit } = contract.bounds[key];
+  if (unit === null) {
+    return [String(min), String(max)];
+  }
+  const [low, lowUnit] = wholeOf(min, unit);
+  const [high, highUnit] = wholeOf(max, unit);
+  return [lowUnit === highUnit ? String(low) : counted(low, lowUnit), counted(high, highUnit)];
 }
 
 /** The message for a numeric setting or option, or undefined when it is fine or unset. */
@@ -56,7 +90,8 @@ export function numberError(key: NumberKey, value: number | undefined): string |
   }
   const { min, max, whole } = contract.bounds[key];
   if (!Number.isFinite(value) || (whole && !Number.isInteger(value)) || value < min || value > max) {
-    return `Enter ${whole ? 'a whole number' : 'a number'} from ${formatBound(min)} to ${formatBound(max)}.`;
+    const [low, high] = rangeInWords(key);
+    return `Enter ${whole ? 'a whole number' : 'a number'} from ${low} to ${high}.`;
   }
   return undefined;
 }

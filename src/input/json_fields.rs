@@ -38,6 +38,61 @@ pub struct Bounds {
     pub max: f64,
     /// Whole numbers only.
     pub whole: bool,
+    /// What the number counts (`"second"`, `"minute"`, `"day"`), so that
+    /// messages say the range in words; `None` for a plain count.
+    pub unit: Option<&'static str>,
+}
+
+/// The units a bound may be said in, largest first, with their seconds.
+const IN_WORDS: [(&str, f64); 4] = [
+    ("day", 86_400.0),
+    ("hour", 3_600.0),
+    ("minute", 60.0),
+    ("second", 1.0),
+];
+
+impl Bounds {
+    /// The range in words, as the editors say it (`validation.ts`; both run
+    /// `inputCases.json`): e.g. "1 minute" and "365 days" rather than
+    /// 0.000694 and 365. A bound that is not a whole number of the field's
+    /// unit is said in the largest unit it is a whole number of; the lower
+    /// bound names its unit only when that differs from the upper's.
+    pub fn range_in_words(&self) -> (String, String) {
+        let Some(unit) = self.unit else {
+            return (self.min.to_string(), self.max.to_string());
+        };
+        let (min, min_unit) = whole_of(self.min, unit);
+        let (max, max_unit) = whole_of(self.max, unit);
+        let lower = match min_unit == max_unit {
+            true => min.to_string(),
+            false => counted(min, min_unit),
+        };
+        (lower, counted(max, max_unit))
+    }
+}
+
+/// `n` of `unit` as a whole number of the largest unit that allows (as it
+/// is when none does, which no bound we set needs).
+fn whole_of(n: f64, unit: &'static str) -> (f64, &'static str) {
+    if n.fract() == 0.0 {
+        return (n, unit);
+    }
+    let per = IN_WORDS
+        .iter()
+        .find(|(u, _)| *u == unit)
+        .map_or(1.0, |(_, s)| *s);
+    let seconds = n * per;
+    IN_WORDS
+        .iter()
+        .map(|(u, s)| (seconds / s, *u))
+        .find(|(c, _)| (c - c.round()).abs() < 1e-9)
+        .map_or((n, unit), |(c, u)| (c.round(), u))
+}
+
+/// "1 minute", "365 days".
+fn counted(n: f64, unit: &str) -> String {
+    let plural = if n == 1.0 { "" } else { "s" };
+    format!("{n} {unit}{plural}")
 }
 
 /// A JSON object read field by field; `null` and missing fields are absent.
@@ -114,14 +169,9 @@ impl<'a> JsonObject<'a> {
         Ok(names)
     }
 
-    /// A number within `[min, max]`; numeric strings are accepted because
-    /// Grafana's template interpolation produces strings.
-    pub(crate) fn opt_number(
-        &self,
-        key: &str,
-        min: f64,
-        max: f64,
-    ) -> Result<Option<f64>, FieldError> {
+    /// A finite number; numeric strings are accepted because Grafana's
+    /// template interpolation produces strings.
+    fn opt_number(&self, key: &str) -> Result<Option<f64>, FieldError> {
         let n = match self.get(key) {
             None => return Ok(None),
             Some(Value::Number(n)) => n.as_f64(),
@@ -135,39 +185,27 @@ impl<'a> JsonObject<'a> {
             }
         };
         match n {
-            Some(n) if n.is_finite() && (min..=max).contains(&n) => Ok(Some(n)),
-            Some(n) if n.is_finite() => Err(FieldError::new(
-                key,
-                format!("must be between {min} and {max}, got {n}"),
-            )),
+            Some(n) if n.is_finite() => Ok(Some(n)),
             _ => Err(FieldError::new(key, "must be a finite number")),
         }
     }
 
     /// A number within `bounds` (whole where they say so).
     pub(crate) fn bounded(&self, bounds: &Bounds) -> Result<Option<f64>, FieldError> {
-        if bounds.whole {
-            let whole = self.opt_whole(bounds.key, bounds.min as u64, bounds.max as u64)?;
-            Ok(whole.map(|n| n as f64))
-        } else {
-            self.opt_number(bounds.key, bounds.min, bounds.max)
-        }
-    }
-
-    /// A whole number within `[min, max]`.
-    pub(crate) fn opt_whole(
-        &self,
-        key: &str,
-        min: u64,
-        max: u64,
-    ) -> Result<Option<u64>, FieldError> {
-        match self.opt_number(key, min as f64, max as f64)? {
-            None => Ok(None),
-            Some(n) if n.fract() == 0.0 => Ok(Some(n as u64)),
-            Some(n) => Err(FieldError::new(
+        let key = bounds.key;
+        match self.opt_number(key)? {
+            Some(n) if !(bounds.min..=bounds.max).contains(&n) => {
+                let (min, max) = bounds.range_in_words();
+                Err(FieldError::new(
+                    key,
+                    format!("must be between {min} and {max}, got {n}"),
+                ))
+            }
+            Some(n) if bounds.whole && n.fract() != 0.0 => Err(FieldError::new(
                 key,
                 format!("must be a whole number, got {n}"),
             )),
+            n => Ok(n),
         }
     }
 
@@ -218,11 +256,14 @@ mod tests {
             o.strings("repos").unwrap_err().to_string(),
             "`repos` item 0 must be a string, got a number"
         );
-        let e = o.opt_number("windowDays", 0.001, 365.0).unwrap_err();
-        assert_eq!(e.field, "windowDays");
+        use crate::input::options::{MIN_SAMPLE, WINDOW_DAYS};
         assert_eq!(
-            o.opt_whole("minSample", 1, 100).unwrap_err().field,
-            "minSample"
+            o.bounded(&WINDOW_DAYS).unwrap_err().to_string(),
+            "`windowDays` must be between 1 minute and 365 days, got -1"
+        );
+        assert_eq!(
+            o.bounded(&MIN_SAMPLE).unwrap_err().to_string(),
+            "`minSample` must be a whole number, got 2.5"
         );
         assert_eq!(o.opt_bool("demo").unwrap_err().field, "demo");
         let not_object = json!([1]);
@@ -239,7 +280,7 @@ mod tests {
     fn numeric_strings_from_template_variables_are_numbers() {
         let v = json!({"windowDays": "14", "flakyMinutes": ""});
         let o = JsonObject::new(&v, "query").unwrap();
-        assert_eq!(o.opt_number("windowDays", 0.0, 365.0).unwrap(), Some(14.0));
-        assert_eq!(o.opt_number("flakyMinutes", 0.0, 60.0).unwrap(), None);
+        assert_eq!(o.opt_number("windowDays").unwrap(), Some(14.0));
+        assert_eq!(o.opt_number("flakyMinutes").unwrap(), None);
     }
 }

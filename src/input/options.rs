@@ -11,6 +11,7 @@ pub const WINDOW_DAYS: Bounds = Bounds {
     min: 1.0 / 1440.0,
     max: 365.0,
     whole: false,
+    unit: Some("day"),
 };
 /// Flaky below zero (none flaky) to a week, in minutes.
 pub const FLAKY_MINUTES: Bounds = Bounds {
@@ -18,12 +19,14 @@ pub const FLAKY_MINUTES: Bounds = Bounds {
     min: 0.0,
     max: 7.0 * 1440.0,
     whole: false,
+    unit: Some("minute"),
 };
 pub const MIN_SAMPLE: Bounds = Bounds {
     key: "minSample",
     min: 1.0,
     max: 1_000_000.0,
     whole: true,
+    unit: None,
 };
 /// Every numeric recovery option, for the editors.
 pub const OPTION_BOUNDS: [Bounds; 3] = [WINDOW_DAYS, FLAKY_MINUTES, MIN_SAMPLE];

@@ -13,21 +13,23 @@ use crate::source::Origin;
 use crate::woodpecker::store::{Namespace, SharedStore, StoreChoice};
 use crate::woodpecker::{Deadline, SharedSlot, StoreSlot, Token};
 
-const fn whole(key: &'static str, min: u64, max: u64) -> Bounds {
+const fn whole(key: &'static str, min: u64, max: u64, unit: Option<&'static str>) -> Bounds {
     Bounds {
         key,
         min: min as f64,
         max: max as f64,
         whole: true,
+        unit,
     }
 }
 
-pub const MAX_CONCURRENCY: Bounds = whole("maxConcurrency", 1, 64);
-pub const TIMEOUT_SECONDS: Bounds = whole("timeoutSeconds", 1, 600);
-pub const QUERY_TIMEOUT_SECONDS: Bounds = whole("queryTimeoutSeconds", 1, 3_600);
-pub const FAILURE_BACKOFF_SECONDS: Bounds = whole("failureBackoffSeconds", 0, 600);
-pub const MAX_CACHED_PIPELINES: Bounds = whole("maxCachedPipelines", 1_000, 100_000_000);
-pub const MAX_PIPELINES_PER_REPO: Bounds = whole("maxPipelinesPerRepo", 100, 100_000_000);
+const SECONDS: Option<&str> = Some("second");
+pub const MAX_CONCURRENCY: Bounds = whole("maxConcurrency", 1, 64, None);
+pub const TIMEOUT_SECONDS: Bounds = whole("timeoutSeconds", 1, 600, SECONDS);
+pub const QUERY_TIMEOUT_SECONDS: Bounds = whole("queryTimeoutSeconds", 1, 3_600, SECONDS);
+pub const FAILURE_BACKOFF_SECONDS: Bounds = whole("failureBackoffSeconds", 0, 600, SECONDS);
+pub const MAX_CACHED_PIPELINES: Bounds = whole("maxCachedPipelines", 1_000, 100_000_000, None);
+pub const MAX_PIPELINES_PER_REPO: Bounds = whole("maxPipelinesPerRepo", 100, 100_000_000, None);
 /// Every numeric connection setting, for the config editor.
 pub const SETTING_BOUNDS: [Bounds; 6] = [
     MAX_CONCURRENCY,

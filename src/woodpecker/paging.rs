@@ -130,6 +130,16 @@ impl Window {
         self.pipelines.len() + self.unfinished.len()
     }
 
+    /// Gives back the room the rows' vector grew into (pushes double its
+    /// capacity, and a refresh of shared rows copies then extends them).
+    /// Called when a refresh is done, before the rows are handed out:
+    /// once shared they cannot shrink without a copy.
+    pub fn fit(&mut self) {
+        if let Some(rows) = Arc::get_mut(&mut self.pipelines) {
+            rows.shrink_to_fit();
+        }
+    }
+
     /// Plans a refresh: everything newer than `top`, plus the unfinished
     /// pipelines created after `now - pending_recheck_secs` (older ones are
     /// forgotten). `None` when the window is empty (a cold fetch is an

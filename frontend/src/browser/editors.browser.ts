@@ -237,8 +237,8 @@ describe('the query editor', () => {
     await openOptions();
     const alerts = page.getByRole('alert');
     for (const [label, input, message] of [
-      ['Recovery window days', '0', 'Enter a number from 0.000694 to 365.'],
-      ['Flaky minutes', '-1', 'Enter a number from 0 to 10080.'],
+      ['Recovery window days', '0', 'Enter a number from 1 minute to 365 days.'],
+      ['Flaky minutes', '-1', 'Enter a number from 0 to 10080 minutes.'],
       ['Minimum sample', '2.5', 'Enter a whole number from 1 to 1000000.'],
     ]) {
       const field = page.getByLabel(label, { exact: true });

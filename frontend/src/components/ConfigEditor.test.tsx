@@ -145,9 +145,9 @@ describe('ConfigEditor', () => {
       const input = screen.getByLabelText('Request timeout (seconds)');
       fireEvent.change(input, { target: { value: '601' } });
       rerender(<ConfigEditor options={lastChange()} onOptionsChange={jest.fn()} />);
-      expect(screen.queryByText('Enter a whole number from 1 to 600.')).not.toBeInTheDocument();
+      expect(screen.queryByText('Enter a whole number from 1 to 600 seconds.')).not.toBeInTheDocument();
       fireEvent.blur(input);
-      expect(screen.getByText('Enter a whole number from 1 to 600.')).toBeInTheDocument();
+      expect(screen.getByText('Enter a whole number from 1 to 600 seconds.')).toBeInTheDocument();
     });
 
     it('offers an open-incidents choice', () => {
