@@ -66,11 +66,15 @@ pub(crate) async fn run(args: ReportArgs, out: &mut dyn Write) -> Result<(), Fai
         },
         _ => unreachable!("one answer per ask, in order"),
     };
+    // Buffered: standard output is line-buffered, and a big report's
+    // thousands of lines each cost a write.
+    let mut out = std::io::BufWriter::new(out);
     let written = match args.format {
-        Format::Table => write_table(out, &report),
-        Format::Json => write_json(out, &report),
-        Format::Csv => write_csv(out, &report),
-    };
+        Format::Table => write_table(&mut out, &report),
+        Format::Json => write_json(&mut out, &report),
+        Format::Csv => write_csv(&mut out, &report),
+    }
+    .and_then(|()| out.flush());
     match written {
         // The reader (`| head`) has what it wanted: not an error.
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => return Ok(()),

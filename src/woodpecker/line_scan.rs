@@ -1,7 +1,8 @@
-//! The export's own line shape read without serde: a flat object of plain
-//! strings (no escapes), whole numbers and nulls, as `export` writes it.
-//! Parsing is most of what `report --input` costs, and a generic parser
-//! spends it on work these lines never need.
+//! The export's own line shape read without serde: objects of plain
+//! strings (no escapes), whole numbers, nulls and the workflow tree's
+//! arrays, as `export` writes them. Parsing is most of what
+//! `report --input` costs, and a generic parser spends it on work these
+//! lines never need.
 //!
 //! Anything else (an escape, a fraction, a repeated key, a value of the
 //! wrong type, a syntax error) is not read here but left to the serde
@@ -12,57 +13,42 @@ use std::borrow::Cow;
 
 use serde::de::IgnoredAny;
 
-use super::model::{WirePipeline, WireWorkflow};
+use super::model::{WirePipeline, WireStep, WireWorkflow};
 
 /// `line` as the wire model, or `None` when it is not in the plain shape.
-/// The workflow tree, when present, is read by serde (it is checked as
-/// strictly as before).
 pub(super) fn scan_line(line: &str) -> Option<WirePipeline<'_>> {
     let mut c = Cursor { text: line, at: 0 };
     let mut wire = WirePipeline::default();
-    // Each key once: serde rejects a repeated field, which the tree parse
-    // then reads (the last one counts).
-    let mut seen = 0u32;
-    // Lines written by `export` name the keys in FIELDS' order: guess the
-    // next one before searching.
-    let mut next = 0;
     c.space();
-    c.eat(b'{')?;
-    c.space();
-    if c.eat(b'}').is_none() {
-        loop {
-            c.space();
-            let key = c.plain_string()?;
-            c.space();
-            c.eat(b':')?;
-            c.space();
-            let field = match FIELDS.get(next) {
-                Some(&guess) if guess == key => Some(next),
-                _ => FIELDS.iter().position(|&f| f == key),
-            };
-            match field {
-                None => c.plain_value()?,
-                Some(i) if seen & (1 << i) != 0 => return None,
-                Some(i) => {
-                    seen |= 1 << i;
-                    next = i + 1;
-                    c.field(i, &mut wire)?;
-                }
-            }
-            c.space();
-            if c.eat(b',').is_none() {
-                c.eat(b'}')?;
-                break;
-            }
+    let seen = c.object(&PIPELINE, |c, i| {
+        match i {
+            0 => wire.repo = c.string_or_null()?.map(Cow::Borrowed),
+            1 => wire.number = c.integer()?,
+            2 => wire.status = c.text()?,
+            3 => wire.event = c.text()?,
+            4 => wire.branch = c.text()?,
+            5 => wire.deploy_to = c.text()?,
+            6 => wire.parent = c.integer_or_null()?,
+            7 => wire.commit = c.text()?,
+            8 => wire.created = c.integer_or_null()?,
+            9 => wire.started = c.integer_or_null()?,
+            10 => wire.finished = c.integer_or_null()?,
+            11 => wire.workflows = c.or_null(|c| c.list(Cursor::workflow))?,
+            12 => wire.created_at = c.integer_or_null()?,
+            13 => wire.started_at = c.integer_or_null()?,
+            _ => wire.finished_at = c.integer_or_null()?,
         }
-    }
+        Some(())
+    })?;
     c.space();
     // `number` is the one field serde requires.
     (c.at == line.len() && seen & 2 != 0).then_some(wire)
 }
 
-/// The keys read; any other is skipped when its value is plain.
-const FIELDS: [&str; 15] = [
+/// The keys read of each object, in the order `export` writes them (the
+/// next key is guessed before the list is searched); any other key is
+/// skipped.
+const PIPELINE: [&str; 15] = [
     "repo",
     "number",
     "status",
@@ -78,6 +64,24 @@ const FIELDS: [&str; 15] = [
     "created_at",
     "started_at",
     "finished_at",
+];
+const WORKFLOW: [&str; 7] = [
+    "name",
+    "state",
+    "started",
+    "finished",
+    "children",
+    "start_time",
+    "end_time",
+];
+/// A step's keys are a workflow's but `children`.
+const STEP: [&str; 6] = [
+    "name",
+    "state",
+    "started",
+    "finished",
+    "start_time",
+    "end_time",
 ];
 
 struct Cursor<'a> {
@@ -106,26 +110,105 @@ impl<'a> Cursor<'a> {
             .then(|| self.at += word.len())
     }
 
-    /// The value of `FIELDS[i]`, into `wire`.
-    fn field(&mut self, i: usize, wire: &mut WirePipeline<'a>) -> Option<()> {
-        match i {
-            0 => wire.repo = self.string_or_null()?.map(Cow::Borrowed),
-            1 => wire.number = self.integer()?,
-            2 => wire.status = self.text()?,
-            3 => wire.event = self.text()?,
-            4 => wire.branch = self.text()?,
-            5 => wire.deploy_to = self.text()?,
-            6 => wire.parent = self.integer_or_null()?,
-            7 => wire.commit = self.text()?,
-            8 => wire.created = self.integer_or_null()?,
-            9 => wire.started = self.integer_or_null()?,
-            10 => wire.finished = self.integer_or_null()?,
-            11 => wire.workflows = self.workflows()?,
-            12 => wire.created_at = self.integer_or_null()?,
-            13 => wire.started_at = self.integer_or_null()?,
-            _ => wire.finished_at = self.integer_or_null()?,
+    /// An object whose known keys (`keys`) are read by `value`, each at
+    /// most once (serde refuses a repeated field); which ones were seen.
+    fn object(
+        &mut self,
+        keys: &[&str],
+        mut value: impl FnMut(&mut Self, usize) -> Option<()>,
+    ) -> Option<u32> {
+        let mut seen = 0u32;
+        let mut next = 0;
+        self.eat(b'{')?;
+        self.space();
+        if self.eat(b'}').is_some() {
+            return Some(seen);
         }
-        Some(())
+        loop {
+            self.space();
+            let key = self.plain_string()?;
+            self.space();
+            self.eat(b':')?;
+            self.space();
+            let known = match keys.get(next) {
+                Some(&guess) if guess == key => Some(next),
+                _ => keys.iter().position(|&k| k == key),
+            };
+            match known {
+                None => self.plain_value()?,
+                Some(i) if seen & (1 << i) != 0 => return None,
+                Some(i) => {
+                    seen |= 1 << i;
+                    next = i + 1;
+                    value(self, i)?;
+                }
+            }
+            self.space();
+            if self.eat(b',').is_none() {
+                self.eat(b'}')?;
+                return Some(seen);
+            }
+        }
+    }
+
+    /// An array of what `item` reads.
+    fn list<T>(&mut self, mut item: impl FnMut(&mut Self) -> Option<T>) -> Option<Vec<T>> {
+        let mut items = Vec::new();
+        self.eat(b'[')?;
+        self.space();
+        if self.eat(b']').is_some() {
+            return Some(items);
+        }
+        loop {
+            self.space();
+            items.push(item(self)?);
+            self.space();
+            if self.eat(b',').is_none() {
+                self.eat(b']')?;
+                return Some(items);
+            }
+        }
+    }
+
+    /// `null` as `None`, else what `read` reads.
+    fn or_null<T>(&mut self, read: impl FnOnce(&mut Self) -> Option<T>) -> Option<Option<T>> {
+        match self.peek()? {
+            b'n' => self.null().map(|()| None),
+            _ => read(self).map(Some),
+        }
+    }
+
+    fn workflow(&mut self) -> Option<WireWorkflow<'a>> {
+        let mut w = WireWorkflow::default();
+        self.object(&WORKFLOW, |c, i| {
+            match i {
+                0 => w.name = c.text()?,
+                1 => w.state = c.text()?,
+                2 => w.started = c.integer_or_null()?,
+                3 => w.finished = c.integer_or_null()?,
+                4 => w.children = c.or_null(|c| c.list(Cursor::step))?.unwrap_or_default(),
+                5 => w.start_time = c.integer_or_null()?,
+                _ => w.end_time = c.integer_or_null()?,
+            }
+            Some(())
+        })?;
+        Some(w)
+    }
+
+    fn step(&mut self) -> Option<WireStep<'a>> {
+        let mut s = WireStep::default();
+        self.object(&STEP, |c, i| {
+            match i {
+                0 => s.name = c.text()?,
+                1 => s.state = c.text()?,
+                2 => s.started = c.integer_or_null()?,
+                3 => s.finished = c.integer_or_null()?,
+                4 => s.start_time = c.integer_or_null()?,
+                _ => s.end_time = c.integer_or_null()?,
+            }
+            Some(())
+        })?;
+        Some(s)
     }
 
     /// A string without escapes or control characters, borrowed.
@@ -145,10 +228,7 @@ impl<'a> Cursor<'a> {
     }
 
     fn string_or_null(&mut self) -> Option<Option<&'a str>> {
-        match self.peek()? {
-            b'"' => self.plain_string().map(Some),
-            _ => self.null().map(|()| None),
-        }
+        self.or_null(Cursor::plain_string)
     }
 
     /// A string field of the wire model: `null` reads as empty.
@@ -179,24 +259,9 @@ impl<'a> Cursor<'a> {
         (digits > 0 && !leading_zero && !more).then_some(value)
     }
 
+    /// A time or number field of the wire model: `null` reads as 0.
     fn integer_or_null(&mut self) -> Option<i64> {
-        match self.peek()? {
-            b'n' => self.null().map(|()| 0),
-            _ => self.integer(),
-        }
-    }
-
-    /// The tree, read by serde from where it starts to where it ends.
-    fn workflows(&mut self) -> Option<Option<Vec<WireWorkflow<'a>>>> {
-        if self.peek()? == b'n' {
-            return self.null().map(|()| None);
-        }
-        let rest = &self.text[self.at..];
-        let mut values =
-            serde_json::Deserializer::from_str(rest).into_iter::<Vec<WireWorkflow<'a>>>();
-        let tree = values.next()?.ok()?;
-        self.at += values.byte_offset();
-        Some(Some(tree))
+        Some(self.or_null(Cursor::integer)?.unwrap_or(0))
     }
 
     /// An unread key's value: a plain string, a whole number, `true`,

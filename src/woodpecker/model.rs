@@ -118,38 +118,38 @@ pub(crate) struct WirePipeline<'a> {
 /// A workflow of the detail endpoint: `state`, not `status`, in every
 /// version; times `started`/`finished` on 3.x, `start_time`/`end_time` on
 /// 2.x (declared here rather than flattened: flatten buffers every field).
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct WireWorkflow<'a> {
     #[serde(borrow, default, deserialize_with = "text::null_empty")]
     pub name: Cow<'a, str>,
     #[serde(borrow, default, deserialize_with = "text::null_empty")]
     pub state: Cow<'a, str>,
     #[serde(default, deserialize_with = "null_default")]
-    started: i64,
+    pub started: i64,
     #[serde(default, deserialize_with = "null_default")]
-    start_time: i64,
+    pub start_time: i64,
     #[serde(default, deserialize_with = "null_default")]
-    finished: i64,
+    pub finished: i64,
     #[serde(default, deserialize_with = "null_default")]
-    end_time: i64,
+    pub end_time: i64,
     #[serde(borrow, default, deserialize_with = "null_default")]
     pub children: Vec<WireStep<'a>>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct WireStep<'a> {
     #[serde(borrow, default, deserialize_with = "text::null_empty")]
     pub name: Cow<'a, str>,
     #[serde(borrow, default, deserialize_with = "text::null_empty")]
     pub state: Cow<'a, str>,
     #[serde(default, deserialize_with = "null_default")]
-    started: i64,
+    pub started: i64,
     #[serde(default, deserialize_with = "null_default")]
-    start_time: i64,
+    pub start_time: i64,
     #[serde(default, deserialize_with = "null_default")]
-    finished: i64,
+    pub finished: i64,
     #[serde(default, deserialize_with = "null_default")]
-    end_time: i64,
+    pub end_time: i64,
 }
 
 /// Start and end, whichever generation's names carry them.
