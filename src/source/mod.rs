@@ -2,7 +2,7 @@
 //! cache) or the built-in demo history. The plugin and the CLI only see
 //! this interface.
 
-mod demo;
+pub(crate) mod demo;
 pub mod fixed;
 mod json_lines;
 pub use json_lines::KeepTree;

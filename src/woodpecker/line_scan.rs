@@ -236,8 +236,8 @@ impl<'a> Cursor<'a> {
         Some(Cow::Borrowed(self.string_or_null()?.unwrap_or("")))
     }
 
-    /// A JSON integer that fits an `i64`: no fraction, exponent or
-    /// leading zero (serde reads or rejects those; they are left to it).
+    /// A JSON integer that fits an `i64`: no fraction, exponent, leading
+    /// zero or `-0` (serde reads or rejects those; they are left to it).
     fn integer(&mut self) -> Option<i64> {
         let negative = self.eat(b'-').is_some();
         let start = self.at;
@@ -256,7 +256,9 @@ impl<'a> Cursor<'a> {
         let digits = self.at - start;
         let leading_zero = digits > 1 && self.text.as_bytes()[start] == b'0';
         let more = matches!(self.peek(), Some(b'.' | b'e' | b'E'));
-        (digits > 0 && !leading_zero && !more).then_some(value)
+        // serde reads `-0` as a float, which no integer field takes.
+        let negative_zero = negative && value == 0;
+        (digits > 0 && !leading_zero && !more && !negative_zero).then_some(value)
     }
 
     /// A time or number field of the wire model: `null` reads as 0.
@@ -352,10 +354,188 @@ mod tests {
             c.integer().filter(|_| c.at == text.len())
         };
         assert_eq!(n("0"), Some(0));
-        assert_eq!(n("-0"), Some(0));
+        assert_eq!(n("-0"), None);
         assert_eq!(n("9223372036854775807"), Some(i64::MAX));
         assert_eq!(n("-9223372036854775808"), Some(i64::MIN));
         assert_eq!(n("-"), None);
         assert_eq!(n("-01"), None);
+    }
+}
+
+/// The scanner against serde on lines built from random keys, values and
+/// spacing: whatever it reads, serde reads the same; what `export` writes,
+/// it reads.
+#[cfg(test)]
+mod agrees_with_serde {
+    use proptest::prelude::*;
+
+    use super::scan_line;
+    use crate::domain::Pipeline;
+    use crate::woodpecker::model::WirePipeline;
+    use crate::woodpecker::pipeline_json_line;
+
+    fn read(w: WirePipeline) -> (Option<String>, Option<Pipeline>) {
+        (w.repo.as_ref().map(|r| r.to_string()), w.into_domain())
+    }
+
+    fn space() -> impl Strategy<Value = &'static str> {
+        prop::sample::select(vec!["", "", "", " ", "\t", " \r\n "])
+    }
+
+    fn text() -> impl Strategy<Value = String> {
+        prop::sample::select(vec![
+            r#""main""#,
+            r#""""#,
+            r#""deployment""#,
+            r#""success""#,
+            r#""0123456789abcdef0123456789abcdef01234567""#,
+            r#""a\/b""#,
+            r#""f\u00fcr""#,
+            r#""wé b""#,
+            "null",
+        ])
+        .prop_map(String::from)
+    }
+
+    fn number() -> impl Strategy<Value = String> {
+        prop_oneof![
+            (-5i64..5_000_000_000).prop_map(|n| n.to_string()),
+            prop::sample::select(vec![
+                "0",
+                "-0",
+                "01",
+                "1.0",
+                "1e3",
+                "9223372036854775807",
+                "9223372036854775808",
+                "-9223372036854775808",
+                "null",
+                "\"7\"",
+                "true",
+            ])
+            .prop_map(String::from),
+        ]
+    }
+
+    fn object(entries: Vec<(String, String)>, gaps: Vec<&'static str>) -> String {
+        let body: Vec<String> = entries
+            .iter()
+            .zip(gaps.iter().cycle())
+            .map(|((k, v), gap)| format!("{gap}\"{k}\"{gap}:{gap}{v}{gap}"))
+            .collect();
+        format!("{{{}}}", body.join(","))
+    }
+
+    fn step() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "name",
+            "state",
+            "started",
+            "finished",
+            "start_time",
+            "end_time",
+            "exit_code",
+        ]);
+        (
+            prop::collection::vec((key, prop_oneof![text(), number()]), 0..6),
+            prop::collection::vec(space(), 1..4),
+        )
+            .prop_map(|(kv, gaps)| {
+                object(
+                    kv.into_iter().map(|(k, v)| (k.to_string(), v)).collect(),
+                    gaps,
+                )
+            })
+    }
+
+    fn workflows() -> impl Strategy<Value = String> {
+        let children = prop_oneof![
+            Just("null".to_string()),
+            prop::collection::vec(step(), 0..3).prop_map(|s| format!("[{}]", s.join(","))),
+        ];
+        let workflow = (step(), children).prop_map(|(s, c)| match s.strip_suffix('}') {
+            Some(open) if open.len() > 1 => format!("{open},\"children\":{c}}}"),
+            _ => format!("{{\"children\":{c}}}"),
+        });
+        prop_oneof![
+            Just("null".to_string()),
+            prop::collection::vec(workflow, 0..3).prop_map(|w| format!("[{}]", w.join(","))),
+        ]
+    }
+
+    fn line() -> impl Strategy<Value = String> {
+        let key = prop::sample::select(vec![
+            "repo",
+            "number",
+            "status",
+            "event",
+            "branch",
+            "deploy_to",
+            "parent",
+            "commit",
+            "created",
+            "created_at",
+            "started",
+            "started_at",
+            "finished",
+            "finished_at",
+            "workflows",
+            "author",
+        ]);
+        let value = prop_oneof![
+            text(),
+            number(),
+            workflows(),
+            Just(r#"{"login":"a","x":[1,{"y":null}]}"#.to_string()),
+        ];
+        (
+            prop::collection::vec((key, value), 0..14),
+            prop::collection::vec(space(), 1..4),
+            any::<bool>(),
+        )
+            .prop_map(|(kv, gaps, cut)| {
+                let mut entries = vec![
+                    ("repo".to_string(), r#""acme/api""#.to_string()),
+                    ("number".to_string(), "7".to_string()),
+                ];
+                entries.extend(kv.into_iter().map(|(k, v)| (k.to_string(), v)));
+                let line = object(entries, gaps);
+                let mut end = if cut { line.len() * 2 / 3 } else { line.len() };
+                while !line.is_char_boundary(end) {
+                    end -= 1;
+                }
+                line[..end].to_string()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+        #[test]
+        fn what_it_reads_serde_reads_the_same(line in line()) {
+            if let Some(scanned) = scan_line(&line) {
+                let serde = serde_json::from_str::<WirePipeline>(&line);
+                prop_assert!(serde.is_ok(), "scanned, but serde says {:?}: {}", serde.err(), line);
+                prop_assert_eq!(read(scanned), read(serde.unwrap()), "{}", line);
+            }
+        }
+    }
+
+    #[test]
+    fn reads_every_line_export_writes() {
+        let lines: Vec<String> = crate::source::demo::demo_history(1_780_272_000)
+            .iter()
+            .flat_map(|r| {
+                r.pipelines
+                    .iter()
+                    .map(|p| pipeline_json_line(r.full_name, p))
+            })
+            .collect();
+        assert!(lines.len() > 1_000);
+        assert!(lines.iter().any(|l| l.contains("\"workflows\":[{")));
+        for line in &lines {
+            let scanned = scan_line(line).unwrap_or_else(|| panic!("not scanned: {line}"));
+            let serde = serde_json::from_str::<WirePipeline>(line).unwrap();
+            assert_eq!(read(scanned), read(serde), "{line}");
+        }
     }
 }
