@@ -8,6 +8,7 @@ mod support;
 use std::time::{Duration, Instant};
 
 use futures::future::join_all;
+use grafana_plugin_sdk::pluginv2::DataQuery;
 use serde_json::json;
 use support::plugin_process::{context_for, query, PluginProcess};
 use support::woodpecker_server::*;
@@ -192,21 +193,25 @@ async fn a_failing_feed_falls_back_to_refreshing_each_repo() {
 /// As Grafana drives it: 100 concurrent queries over 100 repos, warm and
 /// with nothing new, cost one request between them (two at most when some
 /// arrive after the first read finished).
+/// One `deploys` query over `names`, from a day before the history to
+/// `slots` pipeline slots after its start.
+fn deploys_of(names: &[String], slots: i64) -> Vec<DataQuery> {
+    let (from, to) = (t0() - 86_400, t0() + slots * 600);
+    vec![query(
+        "A",
+        json!({"queryType": "deploys", "repos": names}),
+        from,
+        to,
+    )]
+}
+
 #[tokio::test]
 async fn a_hundred_concurrent_queries_share_one_feed_read() {
     let (s, names) = server("3.17.0", 100, 40).await;
     s.set_latency(Duration::from_millis(20));
     let plugin = PluginProcess::start().await;
     let ctx = context_for(&s.url(), "feed", json!({}));
-    let (from, to) = (t0() - 86_400, t0() + 41 * 600);
-    let q = || {
-        vec![query(
-            "A",
-            json!({"queryType": "deploys", "repos": names}),
-            from,
-            to,
-        )]
-    };
+    let q = || deploys_of(&names, 41);
     let cold = plugin.query_data(ctx.clone(), q()).await;
     assert_eq!(cold["A"].status, 200, "{}", cold["A"].error);
     // Slow enough that all 100 calls arrive while the first read runs.
@@ -236,15 +241,7 @@ async fn a_stalling_feed_is_shared_and_each_repo_is_refreshed_instead() {
     let (s, names) = server("3.17.0", 20, 40).await;
     let plugin = PluginProcess::start().await;
     let ctx = context_for(&s.url(), "stalling-feed", json!({"timeoutSeconds": 1}));
-    let (from, to) = (t0() - 86_400, t0() + 42 * 600);
-    let q = || {
-        vec![query(
-            "A",
-            json!({"queryType": "deploys", "repos": names}),
-            from,
-            to,
-        )]
-    };
+    let q = || deploys_of(&names, 42);
     let warm = plugin.query_data(ctx.clone(), q()).await;
     assert_eq!(warm["A"].status, 200, "{}", warm["A"].error);
     // Something new that only a per-repo refresh can find while the feed

@@ -369,13 +369,18 @@ mod tests {
 mod agrees_with_serde {
     use proptest::prelude::*;
 
-    use super::scan_line;
+    use super::{scan_line, PIPELINE, STEP};
     use crate::domain::Pipeline;
     use crate::woodpecker::model::WirePipeline;
     use crate::woodpecker::pipeline_json_line;
 
     fn read(w: WirePipeline) -> (Option<String>, Option<Pipeline>) {
         (w.repo.as_ref().map(|r| r.to_string()), w.into_domain())
+    }
+
+    /// The keys read, and one that is not.
+    fn keys(read: &[&'static str], other: &'static str) -> Vec<&'static str> {
+        read.iter().copied().chain([other]).collect()
     }
 
     fn space() -> impl Strategy<Value = &'static str> {
@@ -427,15 +432,7 @@ mod agrees_with_serde {
     }
 
     fn step() -> impl Strategy<Value = String> {
-        let key = prop::sample::select(vec![
-            "name",
-            "state",
-            "started",
-            "finished",
-            "start_time",
-            "end_time",
-            "exit_code",
-        ]);
+        let key = prop::sample::select(keys(&STEP, "exit_code"));
         (
             prop::collection::vec((key, prop_oneof![text(), number()]), 0..6),
             prop::collection::vec(space(), 1..4),
@@ -464,24 +461,7 @@ mod agrees_with_serde {
     }
 
     fn line() -> impl Strategy<Value = String> {
-        let key = prop::sample::select(vec![
-            "repo",
-            "number",
-            "status",
-            "event",
-            "branch",
-            "deploy_to",
-            "parent",
-            "commit",
-            "created",
-            "created_at",
-            "started",
-            "started_at",
-            "finished",
-            "finished_at",
-            "workflows",
-            "author",
-        ]);
+        let key = prop::sample::select(keys(&PIPELINE, "author"));
         let value = prop_oneof![
             text(),
             number(),
