@@ -203,6 +203,26 @@ mod tests {
         }
     }
 
+    /// A tree no deploy step judges is not kept, but it is still checked:
+    /// a malformed one is named whether the report needs it or not.
+    #[test]
+    fn trees_are_kept_only_where_asked_and_always_checked() {
+        let good = r#"{"repo":"a/b","number":1,"event":"deployment","finished":9,"workflows":[{"name":"deploy","state":"success","children":[]}]}"#;
+        let odd = r#"{"repo":"a\/b","number":1,"event":"deployment","finished":9,"workflows":[{"name":"deploy","state":"success","children":null}]}"#;
+        let bad = r#"{"repo":"a/b","number":1,"workflows":[{"name":"deploy","started":"soon"}]}"#;
+        for line in [good, odd] {
+            let (_, kept) = parse_export_line(line, &|_| true).unwrap();
+            assert_eq!(kept.workflows().map(|t| t.len()), Some(1), "{line}");
+            let (_, dropped) = parse_export_line(line, &|_| false).unwrap();
+            assert!(dropped.workflows().is_none(), "{line}");
+            assert_eq!(dropped, kept.with_workflows(None));
+        }
+        for keep in [true, false] {
+            let e = parse_export_line(bad, &|_| keep).unwrap_err();
+            assert!(e.contains("not a Woodpecker pipeline"), "{e}");
+        }
+    }
+
     /// The direct parse reads every line as the JSON tree does, odd ones
     /// too, and fails the same lines with the same words.
     #[test]
