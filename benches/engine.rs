@@ -80,8 +80,10 @@ fn histories(deploys: usize) -> Vec<(String, Vec<Pipeline>)> {
 }
 
 fn collect(h: &[(String, Vec<Pipeline>)]) -> Deploys {
+    let no_trees = Trees::new();
     collect_deploys(
-        h.iter().map(|(r, ps)| (r.as_str(), ps.as_slice())),
+        h.iter()
+            .map(|(r, ps)| (r.as_str(), ps.as_slice(), &no_trees)),
         &DeployFilter::default(),
         &RecoverySettings::default(),
     )

@@ -247,7 +247,8 @@ proptest! {
             repos.into_iter().enumerate().map(|(i, ps)| (format!("o/r{i}"), ps)).collect();
         let settings = RecoverySettings { min_sample, ..RecoverySettings::default() };
         let range = TimeRange { from: from * STEP * 2, to: (from + len) * STEP * 2 };
-        let deploys = collect_deploys(repos.iter().map(|(r, ps)| (r.as_str(), ps.as_slice())), &filter, &settings);
+        let no_trees = Trees::new();
+        let deploys = collect_deploys(repos.iter().map(|(r, ps)| (r.as_str(), ps.as_slice(), &no_trees)), &filter, &settings);
         let incidents = pair(&deploys, &settings, i64::MAX);
         let log = collect_changes(repos.iter().map(|(r, ps)| (r.as_str(), ps.as_slice(), complete)), &filter);
         let changes = deliver(&log, &deploys);

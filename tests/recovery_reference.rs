@@ -304,7 +304,13 @@ fn arb_now() -> impl Strategy<Value = i64> {
 }
 
 fn collect(h: &[(String, Vec<Pipeline>)], f: &DeployFilter, s: &RecoverySettings) -> Deploys {
-    collect_deploys(h.iter().map(|(r, ps)| (r.as_str(), ps.as_slice())), f, s)
+    let no_trees = Trees::new();
+    collect_deploys(
+        h.iter()
+            .map(|(r, ps)| (r.as_str(), ps.as_slice(), &no_trees)),
+        f,
+        s,
+    )
 }
 
 fn as_ref(deploys: &Deploys, incidents: &Incidents) -> Vec<RefIncident> {
@@ -567,7 +573,7 @@ fn range_cuts_never_change_an_incident_inside() {
             // Enough when the look-back is satisfied or, as a pager that
             // reaches a repo's first pipeline knows, nothing older exists.
             let enough = cut.iter().zip(&histories).all(|((_, ps), (_, whole))| {
-                lookback_satisfied(ps, range.from, &filter, &settings)
+                lookback_satisfied(ps, &Trees::new(), range.from, &filter, &settings)
                     || whole
                         .iter()
                         .all(|p| p.finished() == 0 || p.finished() >= lo)

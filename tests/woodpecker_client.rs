@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use support::woodpecker_server::*;
-use woodpecker_dora::domain::{Event, Pipeline, Status};
+use woodpecker_dora::domain::{Event, Pipeline, Status, Trees};
 use woodpecker_dora::woodpecker::*;
 
 const T0: i64 = 1_700_000_000;
@@ -316,7 +316,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
 
     // `covered` wants a success deploy before `since`, but only failures
     // are good enough for this test: it never is covered → capped.
-    let never = |_: &[Pipeline]| false;
+    let never = |_: &[Pipeline], _: &Trees| false;
     let cfg = CacheConfig {
         max_lookback_secs: 3 * 86_400, // 432 pipelines
         ..cache_cfg()
@@ -339,7 +339,7 @@ async fn paging_stops_at_since_then_follows_covered_up_to_the_lookback_cap() {
 
     // A `covered` that is satisfied once a failure deploy before since is seen.
     let c3 = cache(&s);
-    let covered = move |ps: &[Pipeline]| {
+    let covered = move |ps: &[Pipeline], _: &Trees| {
         ps.iter().any(|p| {
             p.created() < since && p.event() == Event::Deployment && p.status() == Status::Failure
         })

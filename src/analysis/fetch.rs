@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use std::collections::BTreeSet;
 
 use super::{Notice, Scope, Seen};
-use crate::domain::{self, Changes, Deploys, Event, Incidents, Pipeline, TimeRange};
+use crate::domain::{self, Changes, Deploys, Event, Incidents, Pipeline, TimeRange, Trees};
 use crate::source::woodpecker::shared_trouble_notice;
 use crate::source::{
     all_repo_names, HistoryRequest, PipelineSource, Repo, SourceError, SourceErrorKind,
@@ -35,8 +35,9 @@ pub(super) async fn analyse(
     } else {
         scope.repos.clone()
     };
-    let covered =
-        |p: &[Pipeline]| domain::lookback_satisfied(p, reach_from, &scope.filter, &scope.settings);
+    let covered = |p: &[Pipeline], t: &Trees| {
+        domain::lookback_satisfied(p, t, reach_from, &scope.filter, &scope.settings)
+    };
     // One history per repo serves deploys and the changes they deliver.
     let mut events: Vec<Event> = scope.filter.events.clone();
     events.extend(&scope.filter.change_events);
@@ -121,7 +122,8 @@ pub(super) async fn analyse(
         }
     }
     // As of `now` (pinned by the CLI's --now), what finished later had not
-    // happened: leave it out. Copies only the repos that hold such rows.
+    // happened: leave it out. Copies only the repos that hold such rows
+    // (their trees are looked up by number, so they stay whole).
     let as_of_now: Vec<Cow<[Pipeline]>> = histories
         .iter()
         .map(|h| {
@@ -139,7 +141,7 @@ pub(super) async fn analyse(
         })
         .collect();
     for (h, pipelines) in histories.iter().zip(&as_of_now) {
-        let missing = domain::trees_missing(pipelines, &scope.filter);
+        let missing = domain::trees_missing(pipelines, &h.trees, &scope.filter);
         if missing > 0 {
             notices.push(Notice::Warning(trees_missing_notice(
                 &h.repo.full_name,
@@ -152,7 +154,7 @@ pub(super) async fn analyse(
         histories
             .iter()
             .zip(&as_of_now)
-            .map(|(h, p)| (h.repo.full_name.as_str(), &p[..])),
+            .map(|(h, p)| (h.repo.full_name.as_str(), &p[..], &*h.trees)),
         &scope.filter,
         &scope.settings,
     );

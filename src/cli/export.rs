@@ -28,7 +28,7 @@ pub(crate) async fn run(args: ExportArgs) -> Result<(), Failure> {
     let every_tree = |_: &crate::domain::Pipeline| true;
     let request = HistoryRequest {
         since: from,
-        covered: &|_| true,
+        covered: &|_, _| true,
         // Every event: which ones are deploys is the report's choice.
         events: &[],
         needs_tree: args.workflows.then_some(&every_tree as _),
@@ -48,13 +48,13 @@ pub(crate) async fn run(args: ExportArgs) -> Result<(), Failure> {
                 "{name}: some workflow trees could not be read: {e}"
             ));
         }
-        let repo = history.repo.full_name.as_str();
+        let (repo, trees) = (history.repo.full_name.as_str(), &history.trees);
         lines.extend(
             history
                 .pipelines
                 .iter()
                 .filter(|p| p.created() >= from && p.finished() <= now)
-                .map(|p| pipeline_json_line(repo, p)),
+                .map(|p| pipeline_json_line(repo, p, trees.get(&p.number()))),
         );
     }
     let written = if args.output == "-" {

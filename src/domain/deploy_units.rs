@@ -7,7 +7,7 @@
 //! or a failure status; the others (skipped, blocked, canceled…) deployed
 //! nothing.
 
-use super::pipeline::{Pipeline, Status};
+use super::pipeline::{Pipeline, Status, Tree};
 use super::settings::RecoverySettings;
 
 /// What a candidate's workflow tree says about it as a deploy.
@@ -25,11 +25,17 @@ pub(crate) enum TreeVerdict {
     Listed { status: Status, finished: i64 },
 }
 
-/// Judges one pipeline by the units matching `patterns`. The time is the
-/// latest finish of the matched units, or the pipeline's finish when no
-/// unit ran or none carries a finish time.
-pub(crate) fn judge(p: &Pipeline, patterns: &[String], settings: &RecoverySettings) -> TreeVerdict {
-    let Some(workflows) = &p.workflows() else {
+/// Judges one pipeline by the units matching `patterns` in its workflow
+/// tree (`None` when not held). The time is the latest finish of the
+/// matched units, or the pipeline's finish when no unit ran or none
+/// carries a finish time.
+pub(crate) fn judge(
+    p: &Pipeline,
+    tree: Option<&Tree>,
+    patterns: &[String],
+    settings: &RecoverySettings,
+) -> TreeVerdict {
+    let Some(workflows) = tree else {
         return TreeVerdict::Unknown;
     };
     let matches = |name: &str| patterns.iter().any(|pat| glob_matches(pat, name));
@@ -154,18 +160,19 @@ mod tests {
         }
     }
 
-    fn with(workflows: Vec<Workflow>) -> Pipeline {
-        Pipeline::from(PipelineFields {
+    /// A pipeline and the tree it is judged by.
+    fn with(workflows: Vec<Workflow>) -> (Pipeline, Option<Tree>) {
+        let p = Pipeline::from(PipelineFields {
             number: 1,
             finished: 1_000,
             ..PipelineFields::default()
-        })
-        .with_workflows(Some(workflows))
+        });
+        (p, Some(Tree::new(workflows)))
     }
 
-    fn verdict(p: &Pipeline, patterns: &[&str]) -> TreeVerdict {
+    fn verdict((p, tree): &(Pipeline, Option<Tree>), patterns: &[&str]) -> TreeVerdict {
         let patterns: Vec<String> = patterns.iter().map(|s| s.to_string()).collect();
-        judge(p, &patterns, &RecoverySettings::default())
+        judge(p, tree.as_ref(), &patterns, &RecoverySettings::default())
     }
 
     fn listed(status: Status, finished: i64) -> TreeVerdict {
@@ -178,7 +185,7 @@ mod tests {
             finished: 1_000,
             ..PipelineFields::default()
         });
-        assert_eq!(verdict(&p, &["deploy"]), TreeVerdict::Unknown);
+        assert_eq!(verdict(&(p, None), &["deploy"]), TreeVerdict::Unknown);
     }
 
     #[test]
@@ -238,13 +245,13 @@ mod tests {
 
     #[test]
     fn killed_is_a_failure_when_configured() {
-        let p = with(vec![unit("deploy", Killed, 800, vec![])]);
+        let (p, tree) = with(vec![unit("deploy", Killed, 800, vec![])]);
         let settings = RecoverySettings {
             failure_statuses: vec![Failure, Error, Killed],
             ..RecoverySettings::default()
         };
         assert_eq!(
-            judge(&p, &["deploy".to_string()], &settings),
+            judge(&p, tree.as_ref(), &["deploy".to_string()], &settings),
             listed(Killed, 800)
         );
     }

@@ -6,7 +6,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 
 use super::deploy_units::{judge, TreeVerdict};
-use super::pipeline::{Event, Pipeline, Status};
+use super::pipeline::{Event, Pipeline, Status, Tree, Trees};
 use super::settings::{DeployFilter, Outcome, RecoverySettings};
 
 /// Index of a (repo, environment) group in a [`Deploys`]. Groups are numbered
@@ -170,6 +170,7 @@ pub fn environment_of(p: &Pipeline) -> &str {
 /// [`trees_missing`]).
 fn listed_as(
     p: &Pipeline,
+    tree: Option<&Tree>,
     filter: &DeployFilter,
     settings: &RecoverySettings,
 ) -> Option<(Status, i64)> {
@@ -179,27 +180,28 @@ fn listed_as(
     if filter.deploy_steps.is_empty() {
         return Some((p.status(), p.finished()));
     }
-    match judge(p, &filter.deploy_steps, settings) {
+    match judge(p, tree, &filter.deploy_steps, settings) {
         TreeVerdict::Listed { status, finished } => Some((status, finished)),
         TreeVerdict::NoUnit | TreeVerdict::Unknown => None,
     }
 }
 
 /// Candidates of one repo's history that deploy steps would judge but
-/// whose workflow tree is not held, so they are left out of the deploys.
-pub fn trees_missing(pipelines: &[Pipeline], filter: &DeployFilter) -> usize {
+/// whose workflow tree is not in `trees`, so they are left out of the
+/// deploys.
+pub fn trees_missing(pipelines: &[Pipeline], trees: &Trees, filter: &DeployFilter) -> usize {
     pipelines
         .iter()
-        .filter(|p| filter.needs_tree(p) && p.workflows().is_none())
+        .filter(|p| filter.needs_tree(p) && !trees.contains_key(&p.number()))
         .count()
 }
 
 /// Selects the deploys of each repo's history (rule 1; with deploy steps,
 /// judged by the matched workflows and steps, rule 1a) and orders them
-/// (rule 3). A repo may appear more than once; a pipeline listed twice
-/// counts once.
+/// (rule 3). Each history comes with its repo's workflow trees, by number.
+/// A repo may appear more than once; a pipeline listed twice counts once.
 pub fn collect_deploys<'a>(
-    histories: impl IntoIterator<Item = (&'a str, &'a [Pipeline])>,
+    histories: impl IntoIterator<Item = (&'a str, &'a [Pipeline], &'a Trees)>,
     filter: &DeployFilter,
     settings: &RecoverySettings,
 ) -> Deploys {
@@ -207,10 +209,11 @@ pub fn collect_deploys<'a>(
     let mut group_ids: HashMap<(u32, u32), u32> = HashMap::new();
     let mut group_keys: Vec<(u32, u32)> = Vec::new();
     let mut items = Vec::new();
-    for (repo, pipelines) in histories {
+    for (repo, pipelines, trees) in histories {
         let repo = names.intern(repo);
         for p in pipelines {
-            let Some((status, finished)) = listed_as(p, filter, settings) else {
+            let tree = trees.get(&p.number());
+            let Some((status, finished)) = listed_as(p, tree, filter, settings) else {
                 continue;
             };
             let key = (repo, names.intern(environment_of(p)));
@@ -318,7 +321,7 @@ pub(crate) mod tests {
         let running = pipeline(3, Status::Running, "prod", 0);
         let ps = [pipeline(1, Status::Success, "prod", 10), push, running];
         let d = collect_deploys(
-            [("o/r", &ps[..])],
+            [("o/r", &ps[..], &Trees::new())],
             &DeployFilter::default(),
             &RecoverySettings::default(),
         );
@@ -337,7 +340,11 @@ pub(crate) mod tests {
             events: vec![Event::Deployment, Event::Push],
             ..DeployFilter::default()
         };
-        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        let d = collect_deploys(
+            [("o/r", &ps[..], &Trees::new())],
+            &filter,
+            &RecoverySettings::default(),
+        );
         assert_eq!(
             numbers(&d),
             vec![
@@ -364,7 +371,11 @@ pub(crate) mod tests {
             environments: vec!["prod".into()],
             ..DeployFilter::default()
         };
-        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        let d = collect_deploys(
+            [("o/r", &ps[..], &Trees::new())],
+            &filter,
+            &RecoverySettings::default(),
+        );
         assert_eq!(numbers(&d), vec![("o/r".into(), "prod".into(), 1)]);
     }
 
@@ -376,7 +387,7 @@ pub(crate) mod tests {
             pipeline(3, Status::Failure, "prod", 10),
         ];
         let d = collect_deploys(
-            [("o/r", &ps[..])],
+            [("o/r", &ps[..], &Trees::new())],
             &DeployFilter::default(),
             &RecoverySettings::default(),
         );
@@ -393,16 +404,37 @@ pub(crate) mod tests {
         ];
         let s = RecoverySettings::default();
         let f = DeployFilter::default();
-        let d1 = collect_deploys([("z/z", &a[..]), ("a/a", &b[..])], &f, &s);
-        let d2 = collect_deploys([("a/a", &b[..]), ("z/z", &a[..])], &f, &s);
+        let d1 = collect_deploys(
+            [
+                ("z/z", &a[..], &Trees::new()),
+                ("a/a", &b[..], &Trees::new()),
+            ],
+            &f,
+            &s,
+        );
+        let d2 = collect_deploys(
+            [
+                ("a/a", &b[..], &Trees::new()),
+                ("z/z", &a[..], &Trees::new()),
+            ],
+            &f,
+            &s,
+        );
         assert_eq!(d1.len(), 2);
         assert_eq!(d1.repo(GroupId(0)), "a/a");
         assert_eq!(d1.iter().collect::<Vec<_>>(), d2.iter().collect::<Vec<_>>());
     }
 
-    fn push_with(number: u64, finished: i64, tree: Option<&[(&str, Status, i64)]>) -> Pipeline {
-        let workflows = tree.map(|t| {
-            t.iter()
+    /// A push, and its tree added to `trees` when given.
+    fn push_with(
+        trees: &mut Trees,
+        number: u64,
+        finished: i64,
+        tree: Option<&[(&str, Status, i64)]>,
+    ) -> Pipeline {
+        if let Some(t) = tree {
+            let workflows = t
+                .iter()
                 .map(|&(name, state, finished)| crate::domain::Workflow {
                     name: name.into(),
                     state,
@@ -410,20 +442,23 @@ pub(crate) mod tests {
                     finished,
                     steps: Vec::new(),
                 })
-                .collect()
-        });
+                .collect();
+            trees.insert(number, Tree::new(workflows));
+        }
         let p = pipeline(number, Status::Failure, "", finished);
         Pipeline::from(PipelineFields {
             event: Event::Push,
             ..p.fields()
         })
-        .with_workflows(workflows)
     }
 
     #[test]
     fn deploy_steps_judge_candidates_by_their_matched_units() {
+        let mut trees = Trees::new();
+        let t = &mut trees;
         let ps = [
             push_with(
+                t,
                 1,
                 100,
                 Some(&[
@@ -432,6 +467,7 @@ pub(crate) mod tests {
                 ]),
             ),
             push_with(
+                t,
                 2,
                 200,
                 Some(&[
@@ -439,9 +475,10 @@ pub(crate) mod tests {
                     ("deploy", Status::Skipped, 0),
                 ]),
             ),
-            push_with(3, 300, Some(&[("test", Status::Failure, 250)])),
-            push_with(4, 400, None),
+            push_with(t, 3, 300, Some(&[("test", Status::Failure, 250)])),
+            push_with(t, 4, 400, None),
             push_with(
+                t,
                 5,
                 500,
                 Some(&[
@@ -455,7 +492,11 @@ pub(crate) mod tests {
             deploy_steps: vec!["deploy".into()],
             ..DeployFilter::default()
         };
-        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        let d = collect_deploys(
+            [("o/r", &ps[..], &trees)],
+            &filter,
+            &RecoverySettings::default(),
+        );
         let listed: Vec<(u64, Status, i64)> =
             d.iter().map(|r| (r.number, r.status, r.finished)).collect();
         // 3 has no deploy unit (CI only), 4 has no tree: neither is listed.
@@ -472,17 +513,22 @@ pub(crate) mod tests {
             outcomes,
             [Outcome::Success, Outcome::Ignored, Outcome::Failure]
         );
-        assert_eq!(trees_missing(&ps, &filter), 1);
+        assert_eq!(trees_missing(&ps, &trees, &filter), 1);
         // Without deploy steps the pipeline is the deploy and no tree is needed.
         let whole = DeployFilter {
             deploy_steps: Vec::new(),
             ..filter
         };
         assert_eq!(
-            collect_deploys([("o/r", &ps[..])], &whole, &RecoverySettings::default()).len(),
+            collect_deploys(
+                [("o/r", &ps[..], &trees)],
+                &whole,
+                &RecoverySettings::default()
+            )
+            .len(),
             5
         );
-        assert_eq!(trees_missing(&ps, &whole), 0);
+        assert_eq!(trees_missing(&ps, &trees, &whole), 0);
     }
 
     #[test]
@@ -493,11 +539,12 @@ pub(crate) mod tests {
             deploy_steps: vec!["deploy".into()],
             ..DeployFilter::default()
         };
-        let candidate = push_with(1, 100, None);
-        let running = push_with(2, 0, None);
+        let t = &mut Trees::new();
+        let candidate = push_with(t, 1, 100, None);
+        let running = push_with(t, 2, 0, None);
         let other_branch = Pipeline::from(PipelineFields {
             branch: "feature",
-            ..push_with(3, 100, None).fields()
+            ..push_with(t, 3, 100, None).fields()
         });
         let other_event = pipeline(4, Status::Success, "prod", 100);
         assert!(filter.needs_tree(&candidate));

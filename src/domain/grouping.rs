@@ -45,6 +45,7 @@ mod tests {
     use crate::domain::deploys::tests::pipeline;
     use crate::domain::pipeline::Status;
     use crate::domain::settings::{DeployFilter, RecoverySettings};
+    use crate::domain::Trees;
 
     #[test]
     fn environments_merge_across_repos() {
@@ -54,7 +55,7 @@ mod tests {
         ];
         let b = [pipeline(1, Status::Success, "prod", 1)];
         let d = collect_deploys(
-            [("a", &a[..]), ("b", &b[..])],
+            [("a", &a[..], &Trees::new()), ("b", &b[..], &Trees::new())],
             &DeployFilter::default(),
             &RecoverySettings::default(),
         );

@@ -450,10 +450,10 @@ impl LeadTimes {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::collect_deploys;
     use crate::domain::pipeline::Status;
     use crate::domain::settings::RecoverySettings;
     use crate::domain::PipelineFields;
+    use crate::domain::{collect_deploys, Trees};
 
     fn p(number: u64, event: Event, branch: &str, created: i64, finished: i64) -> Pipeline {
         Pipeline::from(PipelineFields {
@@ -494,7 +494,11 @@ mod tests {
     /// (number, delivered_by) of every change, in order.
     fn delivered(ps: &[Pipeline], complete: bool) -> Vec<(u64, Option<u64>)> {
         let filter = DeployFilter::default();
-        let d = collect_deploys([("o/r", ps)], &filter, &RecoverySettings::default());
+        let d = collect_deploys(
+            [("o/r", ps, &Trees::new())],
+            &filter,
+            &RecoverySettings::default(),
+        );
         let c = deliver(&collect_changes([("o/r", ps, complete)], &filter), &d);
         c.rows_in(&d, EVER)
             .map(|r| (r.number, r.delivered_by))
@@ -520,7 +524,11 @@ mod tests {
     fn lead_time_runs_from_the_change_created_to_the_deploy_finish() {
         let ps = [push(1, 100), deploy(2, 1, 1000)];
         let filter = DeployFilter::default();
-        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        let d = collect_deploys(
+            [("o/r", &ps[..], &Trees::new())],
+            &filter,
+            &RecoverySettings::default(),
+        );
         let c = deliver(&collect_changes([("o/r", &ps[..], true)], &filter), &d);
         assert_eq!(c.rows_in(&d, EVER).next().unwrap().lead_secs, Some(900));
     }
@@ -613,7 +621,11 @@ mod tests {
             ..failed.fields()
         });
         let ps = [push(1, 100), failed, push(3, 300)];
-        let d = collect_deploys([("o/r", &ps[..])], &filter, &RecoverySettings::default());
+        let d = collect_deploys(
+            [("o/r", &ps[..], &Trees::new())],
+            &filter,
+            &RecoverySettings::default(),
+        );
         let c = deliver(&collect_changes([("o/r", &ps[..], true)], &filter), &d);
         let rows: Vec<_> = c
             .rows_in(&d, EVER)

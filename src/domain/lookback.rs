@@ -10,21 +10,22 @@
 //! delivers the changes made since that one.
 
 use super::deploys::collect_deploys;
-use super::pipeline::Pipeline;
+use super::pipeline::{Pipeline, Trees};
 use super::settings::{DeployFilter, Outcome, RecoverySettings};
 
 /// Given one repo's fetched pipelines (any order; a contiguous stretch of
-/// its history up to now), is it enough to classify every incident at or
+/// its history up to now) and their workflow trees, is it enough to classify every incident at or
 /// after `from` exactly? Environments with no failed deploy at or after
 /// `from` need nothing earlier. A repo whose history is exhausted needs no
 /// more either; the caller knows that, not this function.
 pub fn lookback_satisfied(
     pipelines: &[Pipeline],
+    trees: &Trees,
     from: i64,
     filter: &DeployFilter,
     settings: &RecoverySettings,
 ) -> bool {
-    let deploys = collect_deploys([("", pipelines)], filter, settings);
+    let deploys = collect_deploys([("", pipelines, trees)], filter, settings);
     let satisfied = deploys.group_slices().all(|(_, slice)| {
         let first = |outcome: Outcome| {
             slice
@@ -49,6 +50,7 @@ mod tests {
     fn ok(ps: &[Pipeline], from: i64) -> bool {
         lookback_satisfied(
             ps,
+            &Trees::new(),
             from,
             &DeployFilter::default(),
             &RecoverySettings::default(),
@@ -104,7 +106,7 @@ mod tests {
 
     #[test]
     fn with_deploy_steps_only_deploy_units_start_a_chain() {
-        use crate::domain::{Event, Workflow};
+        use crate::domain::{Event, Tree, Workflow};
         let push = |number, finished, test, deploy| {
             let tree = [("test", test), ("deploy", deploy)].map(|(name, state)| Workflow {
                 name: name.into(),
@@ -113,11 +115,12 @@ mod tests {
                 finished: finished - 10,
                 steps: Vec::new(),
             });
-            Pipeline::from(PipelineFields {
+            let p = Pipeline::from(PipelineFields {
                 event: Event::Push,
                 ..pipeline(number, F, "", finished).fields()
-            })
-            .with_workflows(Some(tree.into()))
+            });
+            let trees = Trees::from([(number, Tree::new(tree.into()))]);
+            ([p], trees)
         };
         let filter = DeployFilter {
             events: vec![Event::Push],
@@ -126,10 +129,10 @@ mod tests {
         };
         let settings = RecoverySettings::default();
         // A failed test with a skipped deploy is no failed deploy.
-        let ps = [push(1, 150, F, Skipped)];
-        assert!(lookback_satisfied(&ps, 100, &filter, &settings));
-        let ps = [push(1, 150, S, F)];
-        assert!(!lookback_satisfied(&ps, 100, &filter, &settings));
+        let (ps, trees) = push(1, 150, F, Skipped);
+        assert!(lookback_satisfied(&ps, &trees, 100, &filter, &settings));
+        let (ps, trees) = push(1, 150, S, F);
+        assert!(!lookback_satisfied(&ps, &trees, 100, &filter, &settings));
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub use grouping::{GroupBy, GroupLabel};
 pub use lead_time::{collect_changes, deliver, ChangeLog, ChangeRow, Changes};
 pub use lookback::lookback_satisfied;
 pub use pairing::{pair, Incident, IncidentState, Incidents};
-pub use pipeline::{Commit, Event, Pipeline, PipelineFields, Status, Step, Tree, Workflow};
+pub use pipeline::{Commit, Event, Pipeline, PipelineFields, Status, Step, Tree, Trees, Workflow};
 pub use repo_name::{check_repo_name, RepoNameError};
 pub use series::{series, Point, Series, SeriesSpec};
 pub use settings::{DeployFilter, OpenIncidents, Outcome, RecoverySettings, TimeRange};

@@ -172,11 +172,16 @@ mod tests {
     use crate::domain::pipeline::{Pipeline, Status};
     use crate::domain::settings::{DeployFilter, WEEK_SECS};
     use crate::domain::PipelineFields;
+    use crate::domain::Trees;
 
     const NOW: i64 = 100 * WEEK_SECS;
 
     fn run(ps: &[Pipeline], settings: &RecoverySettings) -> Vec<(u64, IncidentState)> {
-        let d = collect_deploys([("o/r", ps)], &DeployFilter::default(), settings);
+        let d = collect_deploys(
+            [("o/r", ps, &Trees::new())],
+            &DeployFilter::default(),
+            settings,
+        );
         pair(&d, settings, NOW)
             .iter()
             .map(|i| (i.number, i.state))
@@ -437,7 +442,7 @@ mod tests {
             pipeline(3, S, "prod", 1200),
         ];
         let d = collect_deploys(
-            [("o/r", &ps[..])],
+            [("o/r", &ps[..], &Trees::new())],
             &DeployFilter::default(),
             &RecoverySettings::default(),
         );

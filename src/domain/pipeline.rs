@@ -3,6 +3,7 @@
 //! Deliberately carries no person (author, committer, sender, reviewer,
 //! email, avatar): the product reports team metrics only.
 
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -226,18 +227,22 @@ fn sha1_bytes(hex: &[u8]) -> Option<[u8; 20]> {
 /// A pipeline's workflow tree, shared by the histories that hold it.
 pub type Tree = Arc<Vec<Workflow>>;
 
+/// The workflow trees read for one repo's pipelines, by pipeline number.
+/// Kept apart from the rows: only the deploys that deploy steps judge have
+/// one, so a pointer in every row would be mostly empty.
+pub type Trees = HashMap<u64, Tree>;
+
 /// One pipeline of one repository, as the engine sees it. Times are Unix
 /// seconds; 0 means unset (a pipeline is finished when `finished > 0`).
 ///
-/// Held compactly (64 bytes; a cache holds millions): numbers and times as
+/// Held compactly (56 bytes; a cache holds millions): numbers and times as
 /// `u32` (numbers past 4 billion and times past 2106 saturate), branch and
-/// target as one interned pair, the sha as bytes, the tree behind a
-/// pointer held only by the pipelines that need one.
+/// target as one interned pair, the sha as bytes; the workflow tree is not
+/// here but in [`Trees`], beside the rows.
 #[derive(Clone, Default, PartialEq, Eq)]
 pub struct Pipeline {
     commit: Commit,
     labels: Labels,
-    workflows: Option<Tree>,
     number: u32,
     parent: u32,
     created: u32,
@@ -282,7 +287,6 @@ impl From<PipelineFields<'_>> for Pipeline {
         Pipeline {
             commit: f.commit,
             labels: Labels::new(f.branch, f.deploy_to),
-            workflows: None,
             number: number(f.number),
             parent: number(f.parent),
             created: secs(f.created),
@@ -295,16 +299,6 @@ impl From<PipelineFields<'_>> for Pipeline {
 }
 
 impl Pipeline {
-    /// The same pipeline with its workflow tree, when one was read.
-    pub fn with_workflows(mut self, tree: Option<Vec<Workflow>>) -> Pipeline {
-        self.workflows = tree.map(Arc::new);
-        self
-    }
-
-    pub fn set_workflows(&mut self, tree: Tree) {
-        self.workflows = Some(tree);
-    }
-
     /// Per-repo sequence number (what Woodpecker URLs use).
     pub fn number(&self) -> u64 {
         u64::from(self.number)
@@ -349,13 +343,6 @@ impl Pipeline {
         i64::from(self.finished)
     }
 
-    /// The workflow tree, when it was fetched (the pipeline list does not
-    /// carry it; only deploy candidates are asked for it when deploy steps
-    /// are configured).
-    pub fn workflows(&self) -> Option<&Tree> {
-        self.workflows.as_ref()
-    }
-
     /// The fields it is made of (to make a changed copy).
     pub fn fields(&self) -> PipelineFields<'_> {
         PipelineFields {
@@ -386,7 +373,6 @@ impl fmt::Debug for Pipeline {
             .field("created", &self.created)
             .field("started", &self.started)
             .field("finished", &self.finished)
-            .field("workflows", &self.workflows)
             .finish()
     }
 }
@@ -422,8 +408,8 @@ mod tests {
 
     /// The cache holds millions of these (issue 13: ≤ 64 bytes each).
     #[test]
-    fn a_pipeline_is_64_bytes() {
-        assert_eq!(std::mem::size_of::<Pipeline>(), 64);
+    fn a_pipeline_is_56_bytes() {
+        assert_eq!(std::mem::size_of::<Pipeline>(), 56);
     }
 
     #[test]

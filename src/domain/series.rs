@@ -227,6 +227,7 @@ mod tests {
     use crate::domain::pipeline::{Pipeline, Status};
     use crate::domain::settings::{DeployFilter, DAY_SECS};
     use crate::domain::PipelineFields;
+    use crate::domain::Trees;
 
     use Status::{Failure as F, Success as S};
 
@@ -244,7 +245,7 @@ mod tests {
 
     fn run(ps: &[Pipeline], range: TimeRange, spec: SeriesSpec) -> Vec<Series> {
         let s = RecoverySettings::default();
-        let d = collect_deploys([("o/r", ps)], &DeployFilter::default(), &s);
+        let d = collect_deploys([("o/r", ps, &Trees::new())], &DeployFilter::default(), &s);
         let i = pair(&d, &s, 1_000 * DAY_SECS);
         series(&d, &i, &Changes::default(), range, &spec, &s)
     }

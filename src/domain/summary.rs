@@ -273,6 +273,7 @@ mod tests {
     use crate::domain::pairing::pair;
     use crate::domain::pipeline::{Pipeline, Status};
     use crate::domain::settings::{DeployFilter, DAY_SECS, WEEK_SECS};
+    use crate::domain::Trees;
 
     use Status::{Failure as F, Success as S};
 
@@ -295,7 +296,11 @@ mod tests {
     }
 
     fn summary(ps: &[Pipeline], range: TimeRange, settings: &RecoverySettings) -> Summary {
-        let d = collect_deploys([("o/r", ps)], &DeployFilter::default(), settings);
+        let d = collect_deploys(
+            [("o/r", ps, &Trees::new())],
+            &DeployFilter::default(),
+            settings,
+        );
         let i = pair(&d, settings, NOW);
         summarise(&d, &i, &Changes::default(), range, settings)
     }
@@ -430,7 +435,7 @@ mod tests {
         ps.push(pipeline(50, S, "staging", 2 * DAY_SECS));
         ps.push(pipeline(51, S, "qa", 900 * DAY_SECS));
         let d = collect_deploys(
-            [("o/r", &ps[..])],
+            [("o/r", &ps[..], &Trees::new())],
             &DeployFilter::default(),
             &RecoverySettings::default(),
         );

@@ -105,7 +105,7 @@ async fn lists(instance: &Instance, repos: Vec<String>, list: List) -> Result<Va
     let events = instance.config.defaults.clone().resolve().0.events;
     let request = HistoryRequest {
         since: now - LIST_LOOKBACK_SECS,
-        covered: &|_| true,
+        covered: &|_, _| true,
         events: &events,
         needs_tree: None,
         deadline,

@@ -5,18 +5,20 @@
 //! Every pipeline carries a workflow tree, so `deploySteps = ["deploy"]`
 //! shows what deploys at workflow level look like (see [`workflows_of`]).
 
-use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Workflow};
+use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Tree, Trees, Workflow};
 
 pub(crate) const DEMO_DAYS: i64 = 180;
 const SEED: u64 = 0x5eed_d0a4;
 const DAY: i64 = 86_400;
 
-/// One demo repository and its pipelines, oldest first.
+/// One demo repository: its pipelines, oldest first, and their workflow
+/// trees.
 #[derive(Clone, Debug)]
 pub struct DemoRepo {
     pub id: i64,
     pub full_name: &'static str,
     pub pipelines: Vec<Pipeline>,
+    pub trees: Trees,
 }
 
 /// How one repo deploys: which event, to which environments, how often.
@@ -89,10 +91,19 @@ pub(crate) fn demo_history(now: i64) -> Vec<DemoRepo> {
     PROFILES
         .iter()
         .enumerate()
-        .map(|(i, p)| DemoRepo {
-            id: i as i64 + 1,
-            full_name: p.full_name,
-            pipelines: repo_pipelines(p, now, &mut rng),
+        .map(|(i, p)| {
+            let pipelines = repo_pipelines(p, now, &mut rng);
+            let push_deploys = p.event == Event::Push && !p.targets.is_empty();
+            let trees = pipelines
+                .iter()
+                .map(|pl| (pl.number(), Tree::new(workflows_of(pl, push_deploys))))
+                .collect();
+            DemoRepo {
+                id: i as i64 + 1,
+                full_name: p.full_name,
+                pipelines,
+                trees,
+            }
         })
         .collect()
 }
@@ -144,15 +155,7 @@ fn repo_pipelines(p: &Profile, now: i64, rng: &mut SplitMix) -> Vec<Pipeline> {
         pl.finished = 0;
     }
     link_commits(p.full_name, &mut pipelines);
-    let push_deploys = p.event == Event::Push && !p.targets.is_empty();
-    pipelines
-        .into_iter()
-        .map(|fields| {
-            let pl = Pipeline::from(fields);
-            let tree = workflows_of(&pl, push_deploys);
-            pl.with_workflows(Some(tree))
-        })
-        .collect()
+    pipelines.into_iter().map(Pipeline::from).collect()
 }
 
 /// Gives every pipeline a commit, and every deployment the newest
@@ -429,11 +432,13 @@ mod tests {
             .map(|p| p.status())
             .collect();
         assert_eq!(last_deploys, [Status::Error, Status::Failure]);
-        assert!(
-            all.iter().all(|p| p.workflows().is_some()),
-            "every pipeline has a tree"
-        );
         for r in &repos {
+            assert!(
+                r.pipelines
+                    .iter()
+                    .all(|p| r.trees.contains_key(&p.number())),
+                "every pipeline has a tree"
+            );
             let numbers: Vec<u64> = r.pipelines.iter().map(|p| p.number()).collect();
             assert!(
                 numbers.windows(2).all(|w| w[1] == w[0] + 1),
@@ -453,7 +458,9 @@ mod tests {
             deploy_steps: deploy_steps.iter().map(|s| s.to_string()).collect(),
             ..DeployFilter::default()
         };
-        let histories = repos.iter().map(|r| (r.full_name, &r.pipelines[..]));
+        let histories = repos
+            .iter()
+            .map(|r| (r.full_name, &r.pipelines[..], &r.trees));
         collect_deploys(histories, &filter, &RecoverySettings::default())
             .iter()
             .map(|d| {

@@ -12,13 +12,20 @@ use super::{
     Deadline, HealthReport, Histories, History, HistoryRequest, PipelineSource, Repo, SourceError,
     SourceErrorKind,
 };
-use crate::domain::Pipeline;
+use crate::domain::{Pipeline, Trees};
 
 pub struct FixedSource {
-    repos: Vec<(Repo, Arc<Vec<Pipeline>>)>,
+    repos: Vec<Held>,
     /// Says where the history came from, for the health check.
     origin: String,
     loaded_at: i64,
+}
+
+/// One repo's finished pipelines and the workflow trees read for them.
+struct Held {
+    repo: Repo,
+    pipelines: Arc<Vec<Pipeline>>,
+    trees: Arc<Trees>,
 }
 
 impl FixedSource {
@@ -31,7 +38,7 @@ impl FixedSource {
                     id: r.id,
                     full_name: r.full_name.to_string(),
                 };
-                (repo, r.pipelines)
+                (repo, r.pipelines, r.trees)
             })
             .collect::<Vec<_>>();
         FixedSource::new(
@@ -54,26 +61,36 @@ impl FixedSource {
         let repos = read_json_lines(input, origin, keep_tree)?
             .into_iter()
             .enumerate()
-            .map(|(i, (name, pipelines))| {
+            .map(|(i, (name, pipelines, trees))| {
                 let repo = Repo {
                     id: i as i64 + 1,
                     full_name: name,
                 };
-                (repo, pipelines)
+                (repo, pipelines, trees)
             })
             .collect();
         Ok(FixedSource::new(repos, origin.to_string(), now))
     }
 
-    fn new(repos: Vec<(Repo, Vec<Pipeline>)>, origin: String, loaded_at: i64) -> FixedSource {
-        // Like the cache, hold finished pipelines only.
+    fn new(
+        repos: Vec<(Repo, Vec<Pipeline>, Trees)>,
+        origin: String,
+        loaded_at: i64,
+    ) -> FixedSource {
+        // Like the cache, hold finished pipelines only, and their trees.
         let repos = repos
             .into_iter()
-            .map(|(r, p)| {
-                (
-                    r,
-                    Arc::new(p.into_iter().filter(Pipeline::is_finished).collect()),
-                )
+            .map(|(repo, pipelines, mut trees)| {
+                let (finished, unfinished): (Vec<_>, Vec<_>) =
+                    pipelines.into_iter().partition(Pipeline::is_finished);
+                for p in &unfinished {
+                    trees.remove(&p.number());
+                }
+                Held {
+                    repo,
+                    pipelines: Arc::new(finished),
+                    trees: Arc::new(trees),
+                }
             })
             .collect();
         FixedSource {
@@ -83,10 +100,10 @@ impl FixedSource {
         }
     }
 
-    fn find(&self, name: &str) -> Option<&(Repo, Arc<Vec<Pipeline>>)> {
+    fn find(&self, name: &str) -> Option<&Held> {
         self.repos
             .iter()
-            .find(|(r, _)| r.full_name.eq_ignore_ascii_case(name))
+            .find(|h| h.repo.full_name.eq_ignore_ascii_case(name))
     }
 }
 
@@ -101,7 +118,7 @@ impl PipelineSource for FixedSource {
     }
 
     async fn repos(&self, _deadline: Deadline) -> Result<Vec<Repo>, SourceError> {
-        Ok(self.repos.iter().map(|(r, _)| r.clone()).collect())
+        Ok(self.repos.iter().map(|h| h.repo.clone()).collect())
     }
 
     async fn histories(&self, repos: &[String], _request: &HistoryRequest<'_>) -> Histories {
@@ -109,9 +126,10 @@ impl PipelineSource for FixedSource {
             .iter()
             .map(|name| {
                 let result = match self.find(name) {
-                    Some((repo, pipelines)) => Ok(History {
-                        repo: repo.clone(),
-                        pipelines: pipelines.clone(),
+                    Some(held) => Ok(History {
+                        repo: held.repo.clone(),
+                        pipelines: held.pipelines.clone(),
+                        trees: held.trees.clone(),
                         capped: false,
                         truncated: false,
                         complete: true,
@@ -160,7 +178,7 @@ mod tests {
                 &["ACME/API".into()],
                 &HistoryRequest {
                     since: 0,
-                    covered: &|_| true,
+                    covered: &|_, _| true,
                     events: &[],
                     needs_tree: None,
                     deadline: Deadline::NONE,
@@ -179,7 +197,7 @@ mod tests {
                 &["acme/web".into()],
                 &HistoryRequest {
                     since: 0,
-                    covered: &|_| true,
+                    covered: &|_, _| true,
                     events: &[],
                     needs_tree: None,
                     deadline: Deadline::NONE,

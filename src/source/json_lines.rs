@@ -8,7 +8,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 
-use crate::domain::Pipeline;
+use crate::domain::{Pipeline, Tree, Trees};
 use crate::woodpecker::parse_export_line;
 
 /// How much input is parsed at a time.
@@ -19,14 +19,14 @@ const MIN_CHUNK: usize = 1 << 20;
 /// Which pipelines keep their workflow tree (deploy steps judge them).
 pub type KeepTree<'a> = &'a (dyn Fn(&Pipeline) -> bool + Sync);
 
-/// Each repository named in `input` with its pipelines in file order,
-/// sorted by name; only pipelines `keep_tree` names keep their tree. An
-/// error names `origin`, and the first bad line.
+/// Each repository named in `input` with its pipelines in file order and
+/// their workflow trees, sorted by name; only pipelines `keep_tree` names
+/// keep their tree. An error names `origin`, and the first bad line.
 pub(crate) fn read_json_lines(
     mut input: impl Read,
     origin: &str,
     keep_tree: KeepTree,
-) -> Result<Vec<(String, Vec<Pipeline>)>, String> {
+) -> Result<Vec<(String, Vec<Pipeline>, Trees)>, String> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     let unreadable = |e: std::io::Error| format!("cannot read {origin}: {e}");
     let mut repos = Repos::default();
@@ -105,7 +105,7 @@ fn parse_while<'a, T>(
 /// The repositories read so far, and how many lines that took.
 #[derive(Default)]
 struct Repos {
-    repos: Vec<(String, Vec<Pipeline>)>,
+    repos: Vec<(String, Vec<Pipeline>, Trees)>,
     index: HashMap<String, usize>,
     lines: usize,
 }
@@ -117,12 +117,21 @@ impl Repos {
             let chunk = chunk
                 .map_err(|BadLine(line, m)| format!("{origin}, line {}: {m}", self.lines + line))?;
             self.lines += chunk.lines;
-            for (name, pipelines) in chunk.runs {
-                match self.index.get(&*name) {
-                    Some(&i) => self.repos[i].1.extend(pipelines),
+            for Run {
+                repo,
+                pipelines,
+                trees,
+            } in chunk.runs
+            {
+                match self.index.get(&*repo) {
+                    Some(&i) => {
+                        self.repos[i].1.extend(pipelines);
+                        self.repos[i].2.extend(trees);
+                    }
                     None => {
-                        self.index.insert(name.to_string(), self.repos.len());
-                        self.repos.push((name.into_owned(), pipelines));
+                        self.index.insert(repo.to_string(), self.repos.len());
+                        let trees = trees.into_iter().collect();
+                        self.repos.push((repo.into_owned(), pipelines, trees));
                     }
                 }
             }
@@ -130,7 +139,7 @@ impl Repos {
         Ok(())
     }
 
-    fn sorted(mut self) -> Vec<(String, Vec<Pipeline>)> {
+    fn sorted(mut self) -> Vec<(String, Vec<Pipeline>, Trees)> {
         self.repos.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         self.repos
     }
@@ -159,7 +168,15 @@ fn chunks(text: &str, n: usize) -> Vec<&str> {
 /// repository (an export writes a repository's lines together).
 struct Chunk<'a> {
     lines: usize,
-    runs: Vec<(Cow<'a, str>, Vec<Pipeline>)>,
+    runs: Vec<Run<'a>>,
+}
+
+/// Consecutive lines of one repository: its pipelines, and the trees kept
+/// of them by number (few: only deploy candidates keep one).
+struct Run<'a> {
+    repo: Cow<'a, str>,
+    pipelines: Vec<Pipeline>,
+    trees: Vec<(u64, Tree)>,
 }
 
 /// The first bad line of a chunk, counted from 1 within it.
@@ -175,18 +192,25 @@ fn parse_chunk<'a>(text: &'a str, keep_tree: KeepTree) -> Result<Chunk<'a>, BadL
         if line.trim().is_empty() {
             continue;
         }
-        let (repo, p) = parse_export_line(line, keep_tree).map_err(|m| BadLine(i + 1, m))?;
-        match chunk.runs.last_mut() {
-            Some((r, pipelines)) if *r == repo => pipelines.push(p),
+        let (repo, p, tree) = parse_export_line(line, keep_tree).map_err(|m| BadLine(i + 1, m))?;
+        let run = match chunk.runs.last_mut() {
+            Some(run) if run.repo == repo => run,
             _ => {
                 // Runs are mostly whole repos of similar size: start at the
                 // last one's, not at 1 and a dozen copies while doubling.
-                let hint = chunk.runs.last().map_or(16, |(_, ps)| ps.len());
-                let mut pipelines = Vec::with_capacity(hint);
-                pipelines.push(p);
-                chunk.runs.push((repo, pipelines));
+                let hint = chunk.runs.last().map_or(16, |r| r.pipelines.len());
+                chunk.runs.push(Run {
+                    repo,
+                    pipelines: Vec::with_capacity(hint),
+                    trees: Vec::new(),
+                });
+                chunk.runs.last_mut().expect("just pushed")
             }
+        };
+        if let Some(t) = tree {
+            run.trees.push((p.number(), t));
         }
+        run.pipelines.push(p);
     }
     Ok(chunk)
 }
@@ -214,7 +238,7 @@ mod tests {
         assert_eq!(
             whole
                 .iter()
-                .map(|(r, p)| (r.as_str(), p.len()))
+                .map(|(r, p, _)| (r.as_str(), p.len()))
                 .collect::<Vec<_>>(),
             [("a/x", 17), ("b/y", 23)]
         );

@@ -16,13 +16,15 @@ use std::sync::Arc;
 
 use tonic::async_trait;
 
-use crate::domain::{Event, Pipeline};
+use crate::domain::{Event, Pipeline, Trees};
 
 /// One repo's finished pipelines, far enough back for the request.
 #[derive(Clone, Debug)]
 pub struct History {
     pub repo: Repo,
     pub pipelines: Arc<Vec<Pipeline>>,
+    /// The workflow trees held for these pipelines, by number.
+    pub trees: Arc<Trees>,
     /// The look-back cap stopped the fetch before the chain's start.
     pub capped: bool,
     /// Reading stopped at the most pipelines one repo may hold.
@@ -56,7 +58,7 @@ pub struct HistoryRequest<'a> {
     /// Query start (Unix seconds): history must reach back before it...
     pub since: i64,
     /// ...until this says the chains crossing `since` are complete.
-    pub covered: &'a (dyn Fn(&[Pipeline]) -> bool + Send + Sync),
+    pub covered: &'a (dyn Fn(&[Pipeline], &Trees) -> bool + Send + Sync),
     /// Deploy events, which a server may filter on for us.
     pub events: &'a [Event],
     /// Which pipelines need their workflow tree (deploy steps judge them);

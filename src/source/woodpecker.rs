@@ -208,6 +208,7 @@ impl PipelineSource for WoodpeckerSource {
                     .map(|h| History {
                         repo: h.repo,
                         pipelines: h.pipelines,
+                        trees: h.trees,
                         capped: h.capped,
                         truncated: h.truncated,
                         complete: h.complete,

@@ -16,7 +16,9 @@ use super::config::{ClientConfig, Token};
 use super::counters::{bump, AtomicCounters, Counters};
 use super::deadline::{Deadline, RecentFailure};
 use super::error::{json_problem, scrub, BodyKind, Error};
-use super::model::{FeedMark, Repo, WireFeedItem, WirePipeline, WireRepo, WireUser, WireVersion};
+use super::model::{
+    tree, FeedMark, Repo, WireFeedItem, WirePipeline, WireRepo, WireUser, WireVersion,
+};
 use super::retry::{parse_retry_after, Backoff};
 use super::version::ServerVersion;
 use crate::domain::Tree;
@@ -436,10 +438,7 @@ impl WoodpeckerClient {
         let body = self.get_json_body(&rel, &[], On404::Endpoint).await?;
         let detail: WirePipeline = decode(&body, &rel, &[])?;
         bump(&self.inner.counters.trees, 1);
-        Ok(detail
-            .into_domain()
-            .and_then(|p| p.workflows().cloned())
-            .unwrap_or_default())
+        Ok(detail.workflows.map(tree).unwrap_or_default())
     }
 
     async fn get_json<T: DeserializeOwned>(

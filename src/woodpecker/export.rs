@@ -8,18 +8,22 @@ use serde::{Deserialize, Serialize};
 
 use super::line_scan::scan_line;
 use super::model::{tree, WirePipeline};
-use crate::domain::{Commit, Pipeline, Step, Workflow};
+use crate::domain::{Commit, Pipeline, Step, Tree, Workflow};
 
-/// Parses one Woodpecker pipeline object (3.x or 2.x field names).
-pub fn parse_pipeline_json(value: serde_json::Value) -> Result<Pipeline, String> {
-    let wire = WirePipeline::deserialize(&value)
+/// Parses one Woodpecker pipeline object (3.x or 2.x field names), and
+/// its workflow tree when it carries one.
+pub fn parse_pipeline_json(value: serde_json::Value) -> Result<(Pipeline, Option<Tree>), String> {
+    let mut wire = WirePipeline::deserialize(&value)
         .map_err(|e| format!("not a Woodpecker pipeline ({e})"))?;
-    wire.into_domain()
-        .ok_or_else(|| "the pipeline has no positive \"number\"".to_string())
+    let workflows = wire.workflows.take();
+    let p = wire
+        .into_domain()
+        .ok_or_else(|| "the pipeline has no positive \"number\"".to_string())?;
+    Ok((p, workflows.map(tree)))
 }
 
-/// One line of an export: the repository it names (trimmed) and the
-/// pipeline, with its workflow tree only when `keep_tree` says the
+/// One line of an export: the repository it names (trimmed), the pipeline,
+/// and its workflow tree only when `keep_tree` says the
 /// pipeline needs it (a report without deploy steps reads none). A line
 /// in the export's own plain shape is scanned directly; any other is
 /// parsed by serde into the wire model, borrowing its strings; only a line
@@ -30,31 +34,22 @@ pub fn parse_pipeline_json(value: serde_json::Value) -> Result<Pipeline, String>
 pub(crate) fn parse_export_line<'a>(
     line: &'a str,
     keep_tree: &dyn Fn(&Pipeline) -> bool,
-) -> Result<(Cow<'a, str>, Pipeline), String> {
+) -> Result<(Cow<'a, str>, Pipeline, Option<Tree>), String> {
     let wire = scan_line(line).or_else(|| serde_json::from_str::<WirePipeline>(line).ok());
     if let Some(mut wire) = wire {
         let repo = wire.repo.take().map(trimmed).filter(|r| !r.is_empty());
         let workflows = wire.workflows.take();
         if let (Some(repo), Some(p)) = (repo, wire.into_domain()) {
-            let p = match workflows {
-                Some(ws) if keep_tree(&p) => p.with_workflows(Some(tree(ws))),
-                _ => p,
-            };
-            return Ok((repo, p));
+            let tree = workflows.filter(|_| keep_tree(&p)).map(tree);
+            return Ok((repo, p, tree));
         }
     }
-    let (repo, p) = parse_tree_line(line)?;
-    Ok((
-        repo,
-        if keep_tree(&p) {
-            p
-        } else {
-            p.with_workflows(None)
-        },
-    ))
+    let (repo, p, tree) = parse_tree_line(line)?;
+    let tree = tree.filter(|_| keep_tree(&p));
+    Ok((repo, p, tree))
 }
 
-fn parse_tree_line(line: &str) -> Result<(Cow<'_, str>, Pipeline), String> {
+fn parse_tree_line(line: &str) -> Result<(Cow<'_, str>, Pipeline, Option<Tree>), String> {
     let value: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
     let repo = value
@@ -64,7 +59,8 @@ fn parse_tree_line(line: &str) -> Result<(Cow<'_, str>, Pipeline), String> {
         .ok_or("needs a \"repo\" field with the repository's full name")?
         .trim()
         .to_string();
-    Ok((Cow::Owned(repo), parse_pipeline_json(value)?))
+    let (p, tree) = parse_pipeline_json(value)?;
+    Ok((Cow::Owned(repo), p, tree))
 }
 
 fn trimmed(s: Cow<'_, str>) -> Cow<'_, str> {
@@ -75,9 +71,10 @@ fn trimmed(s: Cow<'_, str>) -> Cow<'_, str> {
 }
 
 /// One line of an export: `p` as a Woodpecker 3.x pipeline object with a
-/// `repo` field. Written from the domain pipeline, which holds no person,
-/// so no author, email, avatar or sender can reach the file.
-pub fn pipeline_json_line(repo: &str, p: &Pipeline) -> String {
+/// `repo` field, and its workflow tree when one was read. Written from the
+/// domain pipeline, which holds no person, so no author, email, avatar or
+/// sender can reach the file.
+pub fn pipeline_json_line(repo: &str, p: &Pipeline, tree: Option<&Tree>) -> String {
     let line = LinePipeline {
         repo,
         number: p.number(),
@@ -90,9 +87,7 @@ pub fn pipeline_json_line(repo: &str, p: &Pipeline) -> String {
         created: p.created(),
         started: p.started(),
         finished: p.finished(),
-        workflows: p
-            .workflows()
-            .map(|ws| ws.iter().map(LineWorkflow::from).collect()),
+        workflows: tree.map(|ws| ws.iter().map(LineWorkflow::from).collect()),
     };
     serde_json::to_string(&line).expect("plain fields always serialise")
 }
@@ -170,7 +165,7 @@ mod tests {
 
     #[test]
     fn a_written_line_reads_back_the_same() {
-        let without_tree = Pipeline::from(PipelineFields {
+        let p = Pipeline::from(PipelineFields {
             number: 12,
             status: Status::Failure,
             event: Event::Deployment,
@@ -182,7 +177,7 @@ mod tests {
             started: 105,
             finished: 160,
         });
-        let p = without_tree.clone().with_workflows(Some(vec![Workflow {
+        let tree = Tree::new(vec![Workflow {
             name: "deploy".into(),
             state: Status::Failure,
             started: 106,
@@ -193,13 +188,17 @@ mod tests {
                 started: 107,
                 finished: 149,
             }],
-        }]));
-        for p in [p, without_tree] {
-            let line = pipeline_json_line("acme/api", &p);
+        }]);
+        for tree in [Some(tree), None] {
+            let line = pipeline_json_line("acme/api", &p, tree.as_ref());
             let value: serde_json::Value = serde_json::from_str(&line).unwrap();
             assert_eq!(value["repo"], "acme/api");
-            assert_eq!(value.get("workflows").is_some(), p.workflows().is_some());
-            assert_eq!(parse_pipeline_json(value).unwrap(), p, "{line}");
+            assert_eq!(value.get("workflows").is_some(), tree.is_some());
+            assert_eq!(
+                parse_pipeline_json(value).unwrap(),
+                (p.clone(), tree),
+                "{line}"
+            );
         }
     }
 
@@ -211,11 +210,11 @@ mod tests {
         let odd = r#"{"repo":"a\/b","number":1,"event":"deployment","finished":9,"workflows":[{"name":"deploy","state":"success","children":null}]}"#;
         let bad = r#"{"repo":"a/b","number":1,"workflows":[{"name":"deploy","started":"soon"}]}"#;
         for line in [good, odd] {
-            let (_, kept) = parse_export_line(line, &|_| true).unwrap();
-            assert_eq!(kept.workflows().map(|t| t.len()), Some(1), "{line}");
-            let (_, dropped) = parse_export_line(line, &|_| false).unwrap();
-            assert!(dropped.workflows().is_none(), "{line}");
-            assert_eq!(dropped, kept.with_workflows(None));
+            let (_, kept, tree) = parse_export_line(line, &|_| true).unwrap();
+            assert_eq!(tree.map(|t| t.len()), Some(1), "{line}");
+            let (_, dropped, tree) = parse_export_line(line, &|_| false).unwrap();
+            assert!(tree.is_none(), "{line}");
+            assert_eq!(dropped, kept);
         }
         for keep in [true, false] {
             let e = parse_export_line(bad, &|_| keep).unwrap_err();
@@ -254,9 +253,9 @@ mod tests {
                 "{line}"
             );
         }
-        let (repo, p) = parse_export_line(lines[2], &|_| true).unwrap();
+        let (repo, p, _) = parse_export_line(lines[2], &|_| true).unwrap();
         assert_eq!((&*repo, p.branch()), ("acme/wéb", "fü\"r"));
-        let (repo, p) = parse_export_line(lines[4], &|_| true).unwrap();
+        let (repo, p, _) = parse_export_line(lines[4], &|_| true).unwrap();
         assert_eq!(
             (&*repo, p.number()),
             ("c/d", 6),

@@ -507,7 +507,7 @@ mod agrees_with_serde {
             .flat_map(|r| {
                 r.pipelines
                     .iter()
-                    .map(|p| pipeline_json_line(r.full_name, p))
+                    .map(|p| pipeline_json_line(r.full_name, p, r.trees.get(&p.number())))
             })
             .collect();
         assert!(lines.len() > 1_000);

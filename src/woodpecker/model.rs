@@ -11,7 +11,7 @@ use serde::{Deserialize, Deserializer};
 use super::text;
 
 use crate::domain::pipeline::MAX_NUMBER;
-use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Workflow};
+use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Tree, Workflow};
 
 /// A repository as the cache and the plugin see it.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -196,11 +196,13 @@ fn pick(v3: i64, v2: i64) -> i64 {
 
 impl WirePipeline<'_> {
     /// `None` for a row without a usable number (never seen in practice).
+    /// The workflow tree is not part of the row: a caller that wants it
+    /// takes `workflows` first (see [`tree`]).
     pub(crate) fn into_domain(self) -> Option<Pipeline> {
         let number = u64::try_from(self.number)
             .ok()
             .filter(|n| (1..=MAX_NUMBER).contains(n))?;
-        let pipeline = Pipeline::from(PipelineFields {
+        Some(Pipeline::from(PipelineFields {
             number,
             status: Status::parse(&self.status),
             event: Event::parse(&self.event),
@@ -211,14 +213,13 @@ impl WirePipeline<'_> {
             created: pick(self.created, self.created_at).max(0),
             started: pick(self.started, self.started_at).max(0),
             finished: pick(self.finished, self.finished_at).max(0),
-        });
-        Some(pipeline.with_workflows(self.workflows.map(tree)))
+        }))
     }
 }
 
 /// The domain's workflow tree of a wire one.
-pub(crate) fn tree(workflows: Vec<WireWorkflow<'_>>) -> Vec<Workflow> {
-    workflows.into_iter().map(Workflow::from).collect()
+pub(crate) fn tree(workflows: Vec<WireWorkflow<'_>>) -> Tree {
+    Tree::new(workflows.into_iter().map(Workflow::from).collect())
 }
 
 /// Treats JSON `null` like a missing field.
@@ -272,12 +273,10 @@ mod tests {
             {"id":3,"name":"deploy","state":"skipped","started":0,"finished":0,"children":null}]}"#;
         let v2 = r#"{"number":9,"workflows":[{"name":"deploy","state":"success","start_time":30,
             "end_time":40,"children":[{"name":"push","state":"success","start_time":31,"end_time":39}]}]}"#;
-        let p = serde_json::from_str::<WirePipeline>(v3)
-            .unwrap()
-            .into_domain()
-            .unwrap();
+        let mut wire = serde_json::from_str::<WirePipeline>(v3).unwrap();
+        let ws = tree(wire.workflows.take().unwrap());
+        let p = wire.into_domain().unwrap();
         assert_eq!((p.parent(), p.commit().to_string().as_str()), (4, "ab12"));
-        let ws = p.workflows().unwrap();
         assert_eq!(
             (ws[0].name.as_str(), ws[0].state, ws[0].finished),
             ("test", Status::Failure, 20)
@@ -287,15 +286,12 @@ mod tests {
             ("unit", 19)
         );
         assert_eq!((ws[1].state, ws[1].steps.len()), (Status::Skipped, 0));
-        let p = serde_json::from_str::<WirePipeline>(v2)
-            .unwrap()
-            .into_domain()
-            .unwrap();
-        let ws = p.workflows().unwrap();
+        let wire = serde_json::from_str::<WirePipeline>(v2).unwrap();
+        let ws = tree(wire.workflows.unwrap());
         assert_eq!((ws[0].started, ws[0].finished), (30, 40));
         assert_eq!((ws[0].steps[0].started, ws[0].steps[0].finished), (31, 39));
         let list = serde_json::from_str::<WirePipeline>(r#"{"number":3}"#).unwrap();
-        assert!(list.into_domain().unwrap().workflows().is_none());
+        assert!(list.workflows.is_none());
     }
 
     #[test]

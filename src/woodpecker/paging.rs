@@ -47,7 +47,7 @@ use std::sync::Arc;
 
 use super::client::{PipelinePage, PER_PAGE};
 use super::error::Error;
-use crate::domain::{Event, Pipeline};
+use crate::domain::{Event, Pipeline, Trees};
 
 /// Why a paging pass stopped early.
 #[derive(Debug)]
@@ -97,6 +97,10 @@ pub(crate) struct Window {
     /// Shared with the histories served from it: a change copies them only
     /// while a query still holds the old ones.
     pub pipelines: Arc<Vec<Pipeline>>,
+    /// The workflow trees read for some of `pipelines`, by number; shared
+    /// like them. Rows are never dropped from a window (it is replaced
+    /// whole), so every tree has its row.
+    pub trees: Arc<Trees>,
     /// Unfinished matching pipelines to re-check: number → created.
     pub unfinished: BTreeMap<u64, i64>,
     pub top: Option<RowMark>,
@@ -137,6 +141,9 @@ impl Window {
     pub fn fit(&mut self) {
         if let Some(rows) = Arc::get_mut(&mut self.pipelines) {
             rows.shrink_to_fit();
+        }
+        if let Some(trees) = Arc::get_mut(&mut self.trees) {
+            trees.shrink_to_fit();
         }
     }
 

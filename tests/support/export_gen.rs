@@ -6,7 +6,7 @@
 
 use std::io::{self, Write};
 
-use woodpecker_dora::domain::{Event, Pipeline, PipelineFields, Status, Step, Workflow};
+use woodpecker_dora::domain::{Event, Pipeline, PipelineFields, Status, Step, Tree, Workflow};
 use woodpecker_dora::woodpecker::pipeline_json_line;
 
 /// The end of the generated history: 2026-06-01T00:00:00Z.
@@ -23,8 +23,8 @@ pub fn write_export(n: u64, seed: u64, out: &mut dyn Write) -> io::Result<()> {
         let name = format!("team-{}/service-{r:03}", r % 17);
         let mut history = repo_history(&mut rng, count);
         history.reverse();
-        for p in &history {
-            out.write_all(pipeline_json_line(&name, p).as_bytes())?;
+        for (p, tree) in &history {
+            out.write_all(pipeline_json_line(&name, p, tree.as_ref()).as_bytes())?;
             out.write_all(b"\n")?;
         }
     }
@@ -33,8 +33,9 @@ pub fn write_export(n: u64, seed: u64, out: &mut dyn Write) -> io::Result<()> {
 
 /// One repo's pipelines, oldest first: pushes and pull requests make
 /// commits; deploys ship the newest push's commit to an environment,
-/// with that push as parent; some pipelines are restarts.
-fn repo_history(rng: &mut SplitMix, count: u64) -> Vec<Pipeline> {
+/// with that push as parent; some pipelines are restarts. Some have a
+/// workflow tree.
+fn repo_history(rng: &mut SplitMix, count: u64) -> Vec<(Pipeline, Option<Tree>)> {
     // An hour short of the span, so everything finished before END, as in
     // an export made then.
     let step = ((SPAN - 3_600) / count.max(1) as i64).max(1);
@@ -86,7 +87,7 @@ fn repo_history(rng: &mut SplitMix, count: u64) -> Vec<Pipeline> {
         if event == Event::Push && branch == "main" {
             last_push = Some((number, commit.clone()));
         }
-        let workflows = (rng.below(10) < 3).then(|| tree(rng, event, status, started, finished));
+        let tree = (rng.below(10) < 3).then(|| tree(rng, event, status, started, finished));
         let p = Pipeline::from(PipelineFields {
             number,
             status,
@@ -99,7 +100,7 @@ fn repo_history(rng: &mut SplitMix, count: u64) -> Vec<Pipeline> {
             started,
             finished,
         });
-        out.push(p.with_workflows(workflows));
+        out.push((p, tree.map(Tree::new)));
     }
     out
 }

@@ -43,8 +43,8 @@
 //!   answer from Redis the cache reads on its own and the query says so.
 //! * Workflow trees (for deploy steps) are read from the pipeline detail
 //!   endpoint only for the pipelines a query says need one, after a
-//!   successful refresh, and kept in the held pipeline: finished pipelines
-//!   never change, so each tree is read once. A tree that could not be read
+//!   successful refresh, and kept beside the held pipelines, by number:
+//!   finished pipelines never change, so each tree is read once. A tree that could not be read
 //!   stays missing and is asked for again by a later query (after the
 //!   failure backoff, like a refresh).
 
@@ -66,7 +66,7 @@ use super::error::Error;
 use super::feed::UserFeed;
 use super::model::{FeedMark, Repo};
 use super::paging::{PassError, ReadAhead, Window};
-use crate::domain::{check_repo_name, Event, Pipeline};
+use crate::domain::{check_repo_name, Event, Pipeline, Trees};
 use persistence::StoredRange;
 
 /// What one query needs from a repo's history.
@@ -78,9 +78,10 @@ pub struct HistoryNeed<'a> {
     pub events: &'a [Event],
     /// Says whether the pipelines fetched so far (finished, newest first)
     /// reach back far enough, e.g. each environment's chain crossing `since`
-    /// has its previous success. Paging continues while it returns false, at
-    /// most `max_lookback_secs` before `since`.
-    pub covered: &'a (dyn Fn(&[Pipeline]) -> bool + Send + Sync),
+    /// has its previous success (judged with the trees held, by number).
+    /// Paging continues while it returns false, at most `max_lookback_secs`
+    /// before `since`.
+    pub covered: &'a (dyn Fn(&[Pipeline], &Trees) -> bool + Send + Sync),
     /// Which finished pipelines need their workflow tree; `None` when none
     /// does (no detail request is sent).
     pub needs_tree: Option<&'a (dyn Fn(&Pipeline) -> bool + Send + Sync)>,
@@ -95,7 +96,7 @@ impl HistoryNeed<'_> {
         HistoryNeed {
             since,
             events,
-            covered: &|_| true,
+            covered: &|_, _| true,
             needs_tree: None,
             deadline: Deadline::NONE,
         }
@@ -109,6 +110,8 @@ pub struct RepoHistory {
     /// Finished pipelines (`finished > 0`) matching the events, ordered by
     /// `number`, newest first. May reach further back than asked for.
     pub pipelines: Arc<Vec<Pipeline>>,
+    /// The workflow trees held for them, by number.
+    pub trees: Arc<Trees>,
     /// Paging stopped at `since - max_lookback_secs` while `covered` still
     /// said false: the history before that point was not read.
     pub capped: bool,
@@ -417,7 +420,7 @@ impl PipelineCache {
             None => true,
             Some(f) => {
                 f.created >= need.since
-                    || (f.created >= floor_limit && !(need.covered)(&w.pipelines))
+                    || (f.created >= floor_limit && !(need.covered)(&w.pipelines, &w.trees))
             }
         };
 
@@ -513,17 +516,18 @@ impl PipelineCache {
             ..
         } = &mut *entry;
         window.fit();
-        let pipelines = window.pipelines.clone();
+        let (pipelines, trees) = (window.pipelines.clone(), window.trees.clone());
         let capped = !window.complete
             && !window.truncated
             && window.floor.is_some_and(|f| f.created < floor_limit)
-            && !(need.covered)(&window.pipelines);
+            && !(need.covered)(&pipelines, &trees);
         if capped {
             tracing::debug!(repo = %key.0, since = need.since, "history capped at max lookback");
         }
         let history = RepoHistory {
             repo: repo.clone().expect("resolved above"),
             pipelines,
+            trees,
             capped,
             complete: window.complete,
             truncated: window.truncated,
@@ -540,7 +544,7 @@ impl PipelineCache {
 
     /// Reads the workflow trees `need` asks for that the entry lacks, each
     /// request within the cache's concurrency permits and cut to the
-    /// deadline, and keeps them in the held pipelines. Returns why some are
+    /// deadline, and keeps them beside the held pipelines. Returns why some are
     /// still missing. After a failed refresh none are asked for: the server
     /// is struggling, and that failure is the reason.
     async fn fetch_trees(
@@ -552,13 +556,12 @@ impl PipelineCache {
         fetched: &mut Vec<u64>,
     ) -> Option<Error> {
         let needs_tree = need.needs_tree?;
-        let wanted: Vec<(usize, u64)> = entry
-            .window
+        let window = &entry.window;
+        let wanted: Vec<u64> = window
             .pipelines
             .iter()
-            .enumerate()
-            .filter(|(_, p)| p.workflows().is_none() && needs_tree(p))
-            .map(|(i, p)| (i, p.number()))
+            .filter(|p| !window.trees.contains_key(&p.number()) && needs_tree(p))
+            .map(|p| p.number())
             .collect();
         if wanted.is_empty() {
             return None;
@@ -578,7 +581,7 @@ impl PipelineCache {
             need.deadline,
             self.inner.client.with_deadline(need.deadline),
         );
-        let reads = wanted.into_iter().map(|(i, number)| {
+        let reads = wanted.into_iter().map(|number| {
             let (client, repo) = (&client, &repo);
             async move {
                 let tree = match deadline.run(self.inner.permits.acquire()).await {
@@ -588,20 +591,19 @@ impl PipelineCache {
                         repo.full_name
                     ))),
                 };
-                (i, tree)
+                (number, tree)
             }
         });
-        let trees: Vec<(usize, Result<_, Error>)> = futures::stream::iter(reads)
+        let trees: Vec<(u64, Result<_, Error>)> = futures::stream::iter(reads)
             .buffer_unordered(self.inner.cfg.concurrency.max(1))
             .collect()
             .await;
         let mut failure = None;
-        for (i, tree) in trees {
+        for (number, tree) in trees {
             match tree {
                 Ok(t) => {
-                    let p = &mut Arc::make_mut(&mut entry.window.pipelines)[i];
-                    p.set_workflows(t);
-                    fetched.push(p.number());
+                    Arc::make_mut(&mut entry.window.trees).insert(number, t);
+                    fetched.push(number);
                 }
                 Err(e) => {
                     failure.get_or_insert(e);

@@ -10,7 +10,7 @@ use crate::woodpecker::counters::bump;
 use crate::woodpecker::deadline::Deadline;
 use crate::woodpecker::model::{FeedMark, Repo};
 use crate::woodpecker::paging::{RowMark, Window};
-use crate::woodpecker::store::codec::StoredMeta;
+use crate::woodpecker::store::codec::{Row, StoredMeta};
 use crate::woodpecker::store::{Adopt, Loaded, Lock};
 
 /// The rows a store holds of a window: every pipeline from `floor` to
@@ -69,33 +69,43 @@ fn meta_of(
 
 /// The rows of `w` a store holding `held` lacks: rows above its top or
 /// below its floor, rows unfinished then, and the rows whose tree was just
-/// read.
-fn new_rows<'a>(w: &'a Window, held: Option<&StoredRange>, trees: &[u64]) -> Vec<&'a Pipeline> {
+/// read; each with its tree when one is held.
+fn new_rows<'a>(w: &'a Window, held: Option<&StoredRange>, trees: &[u64]) -> Vec<Row<'a>> {
+    let row = |p: &'a Pipeline| (p, w.trees.get(&p.number()));
     let Some(held) = held else {
-        return w.pipelines.iter().collect();
+        return w.pipelines.iter().map(row).collect();
     };
     // Newest first: the new rows are a head and a tail.
-    let mut rows: Vec<&Pipeline> = w
+    let mut rows: Vec<Row> = w
         .pipelines
         .iter()
         .take_while(|p| p.number() > held.top)
+        .map(row)
         .collect();
     rows.extend(
         w.pipelines
             .iter()
             .rev()
-            .take_while(|p| p.number() < held.floor),
+            .take_while(|p| p.number() < held.floor)
+            .map(row),
     );
     let find = |n: &u64| {
         let i = w.pipelines.binary_search_by(|p| n.cmp(&p.number())).ok()?;
-        Some(&w.pipelines[i])
+        Some(row(&w.pipelines[i]))
     };
     rows.extend(held.unfinished.iter().chain(trees).filter_map(find));
     rows
 }
 
 /// Puts a stored window into an entry.
-fn fill(entry: &mut Entry, Loaded { meta, pipelines }: Loaded) {
+fn fill(
+    entry: &mut Entry,
+    Loaded {
+        meta,
+        pipelines,
+        trees,
+    }: Loaded,
+) {
     take_as_of(entry, &meta);
     let mark = |(number, created)| RowMark { number, created };
     entry.repo = Some(Repo {
@@ -104,6 +114,7 @@ fn fill(entry: &mut Entry, Loaded { meta, pipelines }: Loaded) {
     });
     entry.window = Window {
         pipelines: Arc::new(pipelines),
+        trees: Arc::new(trees),
         unfinished: meta.unfinished.into_iter().collect(),
         top: meta.top.map(mark),
         floor: meta.floor.map(mark),

@@ -2,7 +2,11 @@
 //! varints, with a 40-hex commit packed into 20 bytes. Decoding is total: a
 //! truncated or foreign value is `None`, never a panic or a wrong row.
 
-use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Workflow};
+use crate::domain::{Commit, Event, Pipeline, PipelineFields, Status, Step, Tree, Workflow};
+
+/// A stored row: a pipeline and its workflow tree, when one is held (the
+/// tree is written inside the row, though memory keeps it apart).
+pub(crate) type Row<'a> = (&'a Pipeline, Option<&'a Tree>);
 
 /// A window's bookkeeping, as kept beside its rows.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -148,7 +152,7 @@ fn get_times(r: &mut Reader, base: i64) -> Option<(i64, i64)> {
     Some((r.i()?.wrapping_add(base), r.i()?.wrapping_add(base)))
 }
 
-pub(crate) fn encode_pipeline(p: &Pipeline) -> Vec<u8> {
+pub(crate) fn encode_pipeline((p, tree): Row<'_>) -> Vec<u8> {
     let mut w = Writer(Vec::with_capacity(48));
     w.u(p.number());
     w.byte(status_id(p.status()));
@@ -159,7 +163,7 @@ pub(crate) fn encode_pipeline(p: &Pipeline) -> Vec<u8> {
     w.str(p.branch());
     w.str(p.deploy_to());
     put_commit(&mut w, p.commit());
-    match p.workflows() {
+    match tree {
         None => w.byte(0),
         Some(ws) => {
             w.byte(1);
@@ -180,7 +184,7 @@ pub(crate) fn encode_pipeline(p: &Pipeline) -> Vec<u8> {
     w.0
 }
 
-pub(crate) fn decode_pipeline(bytes: &[u8]) -> Option<Pipeline> {
+pub(crate) fn decode_pipeline(bytes: &[u8]) -> Option<(Pipeline, Option<Tree>)> {
     let mut r = Reader(bytes);
     let number = r.u()?;
     let status = status_of(r.byte()?);
@@ -221,7 +225,7 @@ pub(crate) fn decode_pipeline(bytes: &[u8]) -> Option<Pipeline> {
                     steps,
                 });
             }
-            Some(ws)
+            Some(Tree::new(ws))
         }
         _ => return None,
     };
@@ -237,7 +241,7 @@ pub(crate) fn decode_pipeline(bytes: &[u8]) -> Option<Pipeline> {
         started,
         finished,
     });
-    r.done().then(|| pipeline.with_workflows(workflows))
+    r.done().then_some((pipeline, workflows))
 }
 
 fn put_mark(w: &mut Writer, m: Option<(u64, i64)>) {
@@ -326,7 +330,7 @@ mod tests {
         prop::sample::select(all)
     }
 
-    fn pipeline() -> impl Strategy<Value = Pipeline> {
+    fn pipeline() -> impl Strategy<Value = (Pipeline, Option<Tree>)> {
         let commit = prop_oneof![
             "[0-9a-f]{40}",
             "[0-9A-Za-z]{0,45}",
@@ -371,7 +375,7 @@ mod tests {
                             })
                             .collect()
                     });
-                    Pipeline::from(PipelineFields {
+                    let pipeline = Pipeline::from(PipelineFields {
                         number,
                         status,
                         event: Event::ALL.get(ev).copied().unwrap_or(Event::Other),
@@ -382,22 +386,22 @@ mod tests {
                         branch: &branch,
                         deploy_to: &deploy_to,
                         commit: commit.as_str().into(),
-                    })
-                    .with_workflows(tree)
+                    });
+                    (pipeline, tree.map(Tree::new))
                 },
             )
     }
 
     proptest! {
         #[test]
-        fn pipelines_round_trip(p in pipeline()) {
-            prop_assert_eq!(decode_pipeline(&encode_pipeline(&p)), Some(p));
+        fn pipelines_round_trip((p, tree) in pipeline()) {
+            prop_assert_eq!(decode_pipeline(&encode_pipeline((&p, tree.as_ref()))), Some((p, tree)));
         }
 
         /// A cut or garbled value is no row, never a panic or a wrong one.
         #[test]
-        fn truncated_rows_are_rejected(p in pipeline(), cut in 0usize..64) {
-            let bytes = encode_pipeline(&p);
+        fn truncated_rows_are_rejected((p, tree) in pipeline(), cut in 0usize..64) {
+            let bytes = encode_pipeline((&p, tree.as_ref()));
             let cut = cut.min(bytes.len().saturating_sub(1));
             prop_assert_eq!(decode_pipeline(&bytes[..cut]), None);
         }
@@ -423,7 +427,7 @@ mod tests {
             started: 1_760_011_205,
             finished: 1_760_011_500,
         });
-        let bytes = encode_pipeline(&p);
+        let bytes = encode_pipeline((&p, None));
         // 21 of them are the commit, 16 the branch and environment.
         assert!(bytes.len() <= 56, "{} bytes", bytes.len());
     }

@@ -27,8 +27,8 @@ use std::sync::{mpsc, Arc, Mutex};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use sha2::{Digest, Sha256};
 
-use crate::domain::Pipeline;
-use codec::{decode_meta, decode_pipeline, encode_meta, StoredMeta};
+use crate::domain::{Pipeline, Tree, Trees};
+use codec::{decode_meta, decode_pipeline, encode_meta, Row, StoredMeta};
 pub use location::{open_from_env, StoreChoice, STORE_MAX_MB_ENV, STORE_PATH_ENV};
 pub use shared::SharedStore;
 pub(crate) use shared::{Adopt, Lock};
@@ -74,10 +74,34 @@ impl std::fmt::Debug for Namespace {
     }
 }
 
-/// A window read back: its bookkeeping and rows, newest first.
+/// A window read back: its bookkeeping, rows (newest first) and the
+/// workflow trees stored with them.
 pub(crate) struct Loaded {
     pub meta: StoredMeta,
     pub pipelines: Vec<Pipeline>,
+    pub trees: Trees,
+}
+
+impl Loaded {
+    /// A window from its bookkeeping and decoded rows, in any order.
+    fn new(meta: StoredMeta, rows: Vec<(Pipeline, Option<Tree>)>) -> Loaded {
+        let mut trees = Trees::new();
+        let mut pipelines: Vec<Pipeline> = rows
+            .into_iter()
+            .map(|(p, tree)| {
+                if let Some(t) = tree {
+                    trees.insert(p.number(), t);
+                }
+                p
+            })
+            .collect();
+        pipelines.sort_unstable_by_key(|p| std::cmp::Reverse(p.number()));
+        Loaded {
+            meta,
+            pipelines,
+            trees,
+        }
+    }
 }
 
 /// A window's bookkeeping and its new or changed rows (number, bytes).
@@ -185,15 +209,14 @@ impl DiskStore {
                 return Ok(None);
             };
             let rows = tx.open_table(ROWS)?;
-            let mut pipelines = Vec::new();
+            let mut decoded = Vec::new();
             for row in rows.range(window_rows(&key))? {
                 match decode_pipeline(row?.1.value()) {
-                    Some(p) => pipelines.push(p),
+                    Some(row) => decoded.push(row),
                     None => return Ok(None),
                 }
             }
-            pipelines.reverse();
-            Ok(Some(Loaded { meta, pipelines }))
+            Ok(Some(Loaded::new(meta, decoded)))
         };
         read().unwrap_or_else(|e| {
             tracing::warn!(error = %e, "pipeline store read failed; fetching instead");
@@ -209,12 +232,12 @@ impl DiskStore {
         ns: Namespace,
         window: &str,
         meta: StoredMeta,
-        rows: &[&Pipeline],
+        rows: &[Row<'_>],
         replace: bool,
     ) {
         let rows = rows
             .iter()
-            .map(|p| (p.number(), codec::encode_pipeline(p)))
+            .map(|&row| (row.0.number(), codec::encode_pipeline(row)))
             .collect();
         self.send(Job::Write(Box::new(Write {
             key: ns.key(window),
@@ -436,7 +459,7 @@ mod tests {
         numbers: std::ops::RangeInclusive<u64>,
     ) {
         let rows: Vec<Pipeline> = numbers.clone().map(row).collect();
-        let refs: Vec<&Pipeline> = rows.iter().collect();
+        let refs: Vec<Row> = rows.iter().map(|p| (p, None)).collect();
         store.save(ns, window, meta(*numbers.end()), &refs, false);
         store.flushed().await;
     }
@@ -504,7 +527,7 @@ mod tests {
     async fn the_least_recently_written_windows_go_when_the_bound_is_passed() {
         let d = dir("bound");
         // Room for two and a half windows of 100 rows.
-        let bound = codec::encode_pipeline(&row(50)).len() as u64 * 250;
+        let bound = codec::encode_pipeline((&row(50), None)).len() as u64 * 250;
         let store = DiskStore::open(&d, bound).unwrap();
         let ns = Namespace::of("u", "https://x", None);
         for w in ["a", "b", "c"] {

@@ -40,9 +40,8 @@ use redis::{AsyncConnectionConfig, ConnectionInfo, RedisError};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::codec::{decode_meta, decode_pipeline, encode_meta, encode_pipeline, StoredMeta};
+use super::codec::{decode_meta, decode_pipeline, encode_meta, encode_pipeline, Row, StoredMeta};
 use super::{Loaded, Namespace, LAYOUT};
-use crate::domain::Pipeline;
 use crate::woodpecker::deadline::{Deadline, RecentFailure};
 
 /// How long a window nobody writes is kept.
@@ -329,12 +328,17 @@ impl SharedStore {
         window: &str,
         base: Option<(u64, u64)>,
         meta: &StoredMeta,
-        rows: &[&Pipeline],
+        rows: &[Row<'_>],
     ) {
         let range = |(top, floor): (u64, u64)| format!("{top}:{floor}");
         let mut fields: Vec<(Vec<u8>, Vec<u8>)> = rows
             .iter()
-            .map(|p| (p.number().to_string().into_bytes(), encode_pipeline(p)))
+            .map(|&row| {
+                (
+                    row.0.number().to_string().into_bytes(),
+                    encode_pipeline(row),
+                )
+            })
             .collect();
         fields.push((META_FIELD.into(), encode_meta(meta)));
         self.send(Job::Write {
@@ -531,29 +535,32 @@ fn compare(theirs: &StoredMeta, ours: Option<&StoredMeta>) -> Holds {
 /// A window from its hash fields; `None` unless every field reads back.
 fn loaded(fields: Vec<(Vec<u8>, Vec<u8>)>) -> Option<Loaded> {
     let mut meta = None;
-    let mut pipelines = Vec::with_capacity(fields.len());
+    let mut rows = Vec::with_capacity(fields.len());
     for (name, value) in fields {
         if name == META_FIELD.as_bytes() {
             meta = Some(decode_meta(&value)?);
         } else if name != RANGE_FIELD.as_bytes() {
-            pipelines.push(decode_pipeline(&value)?);
+            rows.push(decode_pipeline(&value)?);
         }
     }
-    let mut meta: StoredMeta = meta?;
+    let meta: StoredMeta = meta?;
     // Rows another replica wrote outside this window's range are not its.
     let (top, floor) = (meta.top?.0, meta.floor?.0);
-    pipelines.retain(|p| (floor..=top).contains(&p.number()));
-    pipelines.sort_unstable_by_key(|p| std::cmp::Reverse(p.number()));
+    rows.retain(|(p, _)| (floor..=top).contains(&p.number()));
+    let mut loaded = Loaded::new(meta, rows);
     // A row is finished: it is no longer one to re-check.
-    meta.unfinished
+    let pipelines = &loaded.pipelines;
+    loaded
+        .meta
+        .unfinished
         .retain(|(n, _)| pipelines.binary_search_by(|p| n.cmp(&p.number())).is_err());
-    Some(Loaded { meta, pipelines })
+    Some(loaded)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::PipelineFields;
+    use crate::domain::{Pipeline, PipelineFields};
 
     fn meta(top: u64, floor: u64, fetched_at: i64) -> StoredMeta {
         StoredMeta {
@@ -609,7 +616,7 @@ mod tests {
         };
         let mut m = meta(3, 2, 1);
         m.unfinished = vec![(3, 0), (4, 0)];
-        let field = |n: u64| (n.to_string().into_bytes(), encode_pipeline(&row(n)));
+        let field = |n: u64| (n.to_string().into_bytes(), encode_pipeline((&row(n), None)));
         let fields = vec![
             field(1),
             field(3),
