@@ -6,7 +6,7 @@ use foldhash::{HashMap, HashMapExt};
 use std::ops::Range;
 
 use super::deploy_units::{judge, TreeVerdict};
-use super::pipeline::{Event, Pipeline, Status, Tree, Trees};
+use super::pipeline::{Event, Pipeline, Status, Trees};
 use super::settings::{DeployFilter, Outcome, RecoverySettings};
 
 /// Index of a (repo, environment) group in a [`Deploys`]. Groups are numbered
@@ -165,12 +165,13 @@ pub fn environment_of(p: &Pipeline) -> &str {
 }
 
 /// The status and time `p` is listed with as a deploy: its own, or with
-/// deploy steps, its matched units'. `None` when it is not listed: not a
-/// candidate, no matching unit, or its tree is not held (see
+/// deploy steps, its matched units' in its tree from `trees` (looked up
+/// only then: most pipelines are no candidate). `None` when it is not
+/// listed: not a candidate, no matching unit, or its tree is not held (see
 /// [`trees_missing`]).
 fn listed_as(
     p: &Pipeline,
-    tree: Option<&Tree>,
+    trees: &Trees,
     filter: &DeployFilter,
     settings: &RecoverySettings,
 ) -> Option<(Status, i64)> {
@@ -180,7 +181,7 @@ fn listed_as(
     if filter.deploy_steps.is_empty() {
         return Some((p.status(), p.finished()));
     }
-    match judge(p, tree, &filter.deploy_steps, settings) {
+    match judge(p, trees.get(&p.number()), &filter.deploy_steps, settings) {
         TreeVerdict::Listed { status, finished } => Some((status, finished)),
         TreeVerdict::NoUnit | TreeVerdict::Unknown => None,
     }
@@ -212,8 +213,7 @@ pub fn collect_deploys<'a>(
     for (repo, pipelines, trees) in histories {
         let repo = names.intern(repo);
         for p in pipelines {
-            let tree = trees.get(&p.number());
-            let Some((status, finished)) = listed_as(p, tree, filter, settings) else {
+            let Some((status, finished)) = listed_as(p, trees, filter, settings) else {
                 continue;
             };
             let key = (repo, names.intern(environment_of(p)));
@@ -283,6 +283,7 @@ pub fn collect_deploys<'a>(
 pub(crate) mod tests {
     use super::*;
     use crate::domain::PipelineFields;
+    use crate::domain::Tree;
 
     pub fn pipeline(number: u64, status: Status, deploy_to: &str, finished: i64) -> Pipeline {
         Pipeline::from(PipelineFields {

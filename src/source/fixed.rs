@@ -81,14 +81,14 @@ impl FixedSource {
         let repos = repos
             .into_iter()
             .map(|(repo, pipelines, mut trees)| {
-                let (finished, unfinished): (Vec<_>, Vec<_>) =
-                    pipelines.into_iter().partition(Pipeline::is_finished);
-                for p in &unfinished {
+                for p in pipelines.iter().filter(|p| !p.is_finished()) {
                     trees.remove(&p.number());
                 }
+                // Filtered in place: no second copy of a big repo's rows.
+                let finished = pipelines.into_iter().filter(Pipeline::is_finished);
                 Held {
                     repo,
-                    pipelines: Arc::new(finished),
+                    pipelines: Arc::new(finished.collect()),
                     trees: Arc::new(trees),
                 }
             })
