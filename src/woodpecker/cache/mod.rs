@@ -43,10 +43,11 @@
 //!   answer from Redis the cache reads on its own and the query says so.
 //! * Workflow trees (for deploy steps) are read from the pipeline detail
 //!   endpoint only for the pipelines a query says need one, after a
-//!   successful refresh, and kept beside the held pipelines, by number:
-//!   finished pipelines never change, so each tree is read once. A tree that could not be read
-//!   stays missing and is asked for again by a later query (after the
-//!   failure backoff, like a refresh).
+//!   successful refresh, and kept beside the held pipelines, by number
+//!   (most rows need none): finished pipelines never change, so each tree
+//!   is read once. A tree that could not be read stays missing and is
+//!   asked for again by a later query (after the failure backoff, like a
+//!   refresh).
 
 mod persistence;
 
@@ -544,9 +545,9 @@ impl PipelineCache {
 
     /// Reads the workflow trees `need` asks for that the entry lacks, each
     /// request within the cache's concurrency permits and cut to the
-    /// deadline, and keeps them beside the held pipelines. Returns why some are
-    /// still missing. After a failed refresh none are asked for: the server
-    /// is struggling, and that failure is the reason.
+    /// deadline, and keeps them beside the held pipelines. Returns why some
+    /// are still missing. After a failed refresh none are asked for: the
+    /// server is struggling, and that failure is the reason.
     async fn fetch_trees(
         &self,
         entry: &mut Entry,
@@ -560,7 +561,7 @@ impl PipelineCache {
         let wanted: Vec<u64> = window
             .pipelines
             .iter()
-            .filter(|p| !window.trees.contains_key(&p.number()) && needs_tree(p))
+            .filter(|p| needs_tree(p) && !window.trees.contains_key(&p.number()))
             .map(|p| p.number())
             .collect();
         if wanted.is_empty() {
