@@ -8,8 +8,8 @@ use woodpecker_dora::woodpecker::parse_pipeline_json;
 fuzz_target!(|data: &[u8]| {
     if let Ok(value) = serde_json::from_slice::<serde_json::Value>(data) {
         if let Ok((p, _)) = parse_pipeline_json(value) {
-            assert!(p.number > 0);
-            assert!(p.created >= 0 && p.started >= 0 && p.finished >= 0);
+            assert!(p.number() > 0);
+            assert!(p.created() >= 0 && p.started() >= 0 && p.finished() >= 0);
         }
     }
 });
