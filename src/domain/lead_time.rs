@@ -12,7 +12,8 @@
 use foldhash::{HashMap, HashMapExt};
 use std::sync::OnceLock;
 
-use super::deploys::{Deploys, GroupId};
+use super::deploys::{Deploy, Deploys, GroupId};
+use super::parts::map_parts;
 use super::pipeline::{Commit, Event, Pipeline};
 use super::settings::{DeployFilter, Outcome, TimeRange};
 
@@ -60,7 +61,9 @@ impl Change {
 /// changes in delivery order and then its waiting ones.
 #[derive(Clone, Debug, Default)]
 pub struct Changes {
-    items: Vec<Change>,
+    /// As computed, side by side: consecutive runs of groups. Joining them
+    /// would copy (and page in) a second vector of millions.
+    parts: Vec<Vec<Change>>,
 }
 
 /// A change as the plugin's "changes" table shows it.
@@ -79,15 +82,15 @@ pub struct ChangeRow<'a> {
 
 impl Changes {
     pub fn len(&self) -> usize {
-        self.items.len()
+        self.parts.iter().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.items.is_empty()
+        self.parts.iter().all(Vec::is_empty)
     }
 
-    pub(crate) fn items(&self) -> &[Change] {
-        &self.items
+    pub(crate) fn items(&self) -> impl Iterator<Item = &Change> + '_ {
+        self.parts.iter().flatten()
     }
 
     /// The changes delivered in `range` and those waiting at its end (not
@@ -98,8 +101,7 @@ impl Changes {
         deploys: &'a Deploys,
         range: TimeRange,
     ) -> impl Iterator<Item = ChangeRow<'a>> + 'a {
-        self.items
-            .iter()
+        self.items()
             .filter(move |c| c.delivered_in(range) || c.waiting_in(range))
             .map(move |c| {
                 let delivered = c.delivered_in(range);
@@ -119,7 +121,7 @@ impl Changes {
 
     /// Bytes this value holds on the heap (for the memory budget).
     pub fn heap_bytes(&self) -> usize {
-        self.items.capacity() * std::mem::size_of::<Change>()
+        self.parts.iter().map(Vec::capacity).sum::<usize>() * std::mem::size_of::<Change>()
     }
 }
 
@@ -292,11 +294,19 @@ pub fn collect_changes<'a>(
         entry.0.extend(pipelines.iter());
         entry.1 &= complete;
     }
+    let logs = map_parts(
+        repos.into_iter().collect(),
+        |(_, (ps, _))| ps.len(),
+        |part| {
+            part.into_iter()
+                .map(|(name, (ps, complete))| {
+                    (name, RepoLog::new(ps, complete, &filter.change_events))
+                })
+                .collect::<Vec<_>>()
+        },
+    );
     ChangeLog {
-        repos: repos
-            .into_iter()
-            .map(|(name, (ps, complete))| (name, RepoLog::new(ps, complete, &filter.change_events)))
-            .collect(),
+        repos: logs.into_iter().flatten().collect(),
     }
 }
 
@@ -319,15 +329,38 @@ struct Cursor {
 /// marks what was delivered before the history held: the changes it
 /// shipped may have waited for an earlier deploy not held.
 pub fn deliver(log: &ChangeLog, deploys: &Deploys) -> Changes {
-    // Most changes reach one environment: reserving that many saves the
-    // copies of growing a vector of millions.
-    let held: usize = log
-        .repos
-        .values()
+    let groups: Vec<(GroupId, &[Deploy])> = deploys.group_slices().collect();
+    // Groups are independent: side by side, weighed by their repo's size.
+    let parts = map_parts(
+        groups,
+        |(group, _)| {
+            log.repos
+                .get(deploys.repo(*group))
+                .map_or(0, |r| r.rows.len())
+        },
+        |part| deliver_groups(log, deploys, part),
+    );
+    Changes { parts }
+}
+
+/// The changes `groups` (of `deploys`) delivered and those that wait, group
+/// by group.
+fn deliver_groups(
+    log: &ChangeLog,
+    deploys: &Deploys,
+    groups: Vec<(GroupId, &[Deploy])>,
+) -> Vec<Change> {
+    // Most changes reach one environment: reserving one per change of the
+    // groups' repos saves the copies of growing a vector of millions.
+    let mut repos: Vec<&str> = groups.iter().map(|(g, _)| deploys.repo(*g)).collect();
+    repos.dedup();
+    let held: usize = repos
+        .iter()
+        .filter_map(|r| log.repos.get(r))
         .flat_map(|r| r.changes.iter().map(Vec::len))
         .sum();
     let mut items = Vec::with_capacity(held);
-    for (group, slice) in deploys.group_slices() {
+    for (group, slice) in groups {
         let Some(repo) = log.repos.get(deploys.repo(group)) else {
             continue;
         };
@@ -394,7 +427,7 @@ pub fn deliver(log: &ChangeLog, deploys: &Deploys) -> Changes {
     if items.capacity() > items.len() + items.len() / 4 {
         items.shrink_to_fit();
     }
-    Changes { items }
+    items
 }
 
 /// P50 and P90 of lead times, both `None` below the minimum sample.
