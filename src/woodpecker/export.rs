@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::line_scan::scan_line;
+use super::line_scan::{read_tree, scan_line, Scanned};
 use super::model::{tree, WirePipeline};
 use crate::domain::{Commit, Pipeline, Step, Tree, Workflow};
 
@@ -35,12 +35,25 @@ pub(crate) fn parse_export_line<'a>(
     line: &'a str,
     keep_tree: &dyn Fn(&Pipeline) -> bool,
 ) -> Result<(Cow<'a, str>, Pipeline, Option<Tree>), String> {
-    let wire = scan_line(line).or_else(|| serde_json::from_str::<WirePipeline>(line).ok());
-    if let Some(mut wire) = wire {
+    let scanned = scan_line(line).or_else(|| {
+        let wire = serde_json::from_str::<WirePipeline>(line).ok()?;
+        Some(Scanned {
+            wire,
+            tree_text: None,
+        })
+    });
+    if let Some(Scanned {
+        mut wire,
+        tree_text,
+    }) = scanned
+    {
         let repo = wire.repo.take().map(trimmed).filter(|r| !r.is_empty());
         let workflows = wire.workflows.take();
         if let (Some(repo), Some(p)) = (repo, wire.into_domain()) {
-            let tree = workflows.filter(|_| keep_tree(&p)).map(tree);
+            let tree = keep_tree(&p)
+                .then(|| workflows.or_else(|| tree_text.map(read_tree)))
+                .flatten()
+                .map(tree);
             return Ok((repo, p, tree));
         }
     }

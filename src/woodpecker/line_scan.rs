@@ -18,15 +18,47 @@ use serde::de::IgnoredAny;
 
 use super::model::{WirePipeline, WireStep, WireWorkflow};
 
+/// A line read: the wire model, and for a line in the export's own shape
+/// the text of its workflow tree, checked but not read (a report keeps
+/// few trees, and building one to drop it costs as much as the rest of
+/// the line).
+pub(super) struct Scanned<'a> {
+    pub wire: WirePipeline<'a>,
+    pub tree_text: Option<&'a str>,
+}
+
+#[cfg(test)]
+impl<'a> Scanned<'a> {
+    /// The wire model with its workflows read.
+    pub fn into_wire(mut self) -> WirePipeline<'a> {
+        if let Some(text) = self.tree_text {
+            self.wire.workflows = Some(read_tree(text));
+        }
+        self.wire
+    }
+}
+
 /// `line` as the wire model, or `None` when it is not in the plain shape.
-pub(super) fn scan_line(line: &str) -> Option<WirePipeline<'_>> {
-    exported(line).or_else(|| any_order(line))
+pub(super) fn scan_line(line: &str) -> Option<Scanned<'_>> {
+    exported(line).or_else(|| {
+        any_order(line).map(|wire| Scanned {
+            wire,
+            tree_text: None,
+        })
+    })
+}
+
+/// The workflows of a tree text that [`scan_line`] checked.
+pub(super) fn read_tree(text: &str) -> Vec<WireWorkflow<'_>> {
+    Cursor { text, at: 0 }
+        .list(Cursor::workflow)
+        .expect("the tree was checked as the line was scanned")
 }
 
 /// A line exactly as `export` writes it: its keys in its order, without
 /// space or `null`. Read by literals, not key by key: most lines read are
 /// these.
-fn exported(line: &str) -> Option<WirePipeline<'_>> {
+fn exported(line: &str) -> Option<Scanned<'_>> {
     let mut c = Cursor { text: line, at: 0 };
     let wire = WirePipeline {
         repo: Some(c.text_after(r#"{"repo":"#)?),
@@ -40,14 +72,22 @@ fn exported(line: &str) -> Option<WirePipeline<'_>> {
         created: c.integer_after(r#","created":"#)?,
         started: c.integer_after(r#","started":"#)?,
         finished: c.integer_after(r#","finished":"#)?,
-        workflows: match c.word(r#","workflows":"#) {
-            Some(()) => Some(c.list(Cursor::workflow)?),
-            None => None,
-        },
         ..WirePipeline::default()
     };
+    let tree_text = match c.word(r#","workflows":"#) {
+        Some(()) => {
+            let start = c.at;
+            if c.exported_tree().is_none() {
+                // A tree of another shape: checked by the reader for any.
+                c.at = start;
+                c.list(Cursor::workflow)?;
+            }
+            Some(&line[start..c.at])
+        }
+        None => None,
+    };
     c.word("}")?;
-    (c.at == line.len()).then_some(wire)
+    (c.at == line.len()).then_some(Scanned { wire, tree_text })
 }
 
 /// A line of plain values, its keys in any order and spaced any way.
@@ -183,6 +223,42 @@ impl<'a> Cursor<'a> {
     fn integer_after(&mut self, before: &str) -> Option<i64> {
         self.word(before)?;
         self.integer()
+    }
+
+    /// A workflow tree exactly as `export` writes it, checked, not read:
+    /// what the reader for any shape would read.
+    fn exported_tree(&mut self) -> Option<()> {
+        self.eat(b'[')?;
+        if self.eat(b']').is_some() {
+            return Some(());
+        }
+        loop {
+            self.exported_unit(r#"{"name":"#)?;
+            self.word(r#","children":["#)?;
+            if self.eat(b']').is_none() {
+                loop {
+                    self.exported_unit(r#"{"name":"#)?;
+                    self.eat(b'}')?;
+                    if self.eat(b',').is_none() {
+                        self.eat(b']')?;
+                        break;
+                    }
+                }
+            }
+            self.eat(b'}')?;
+            if self.eat(b',').is_none() {
+                return self.eat(b']');
+            }
+        }
+    }
+
+    /// What a workflow and a step both start with: name, state and times.
+    fn exported_unit(&mut self, before_name: &str) -> Option<()> {
+        self.text_after(before_name)?;
+        self.text_after(r#","state":"#)?;
+        self.integer_after(r#","started":"#)?;
+        self.integer_after(r#","finished":"#)?;
+        Some(())
     }
 
     /// An object whose known keys (`keys`) are read by `value`, each at
@@ -396,7 +472,7 @@ mod tests {
     use super::*;
 
     fn fields(line: &str) -> Option<String> {
-        scan_line(line).map(|w| {
+        scan_line(line).map(Scanned::into_wire).map(|w| {
             format!(
                 "{:?} {} {} {} {} {} {} {} {} {} {} {}",
                 w.repo,
@@ -477,12 +553,17 @@ mod agrees_with_serde {
     use proptest::prelude::*;
 
     use super::{exported, scan_line, PIPELINE, STEP};
-    use crate::domain::Pipeline;
-    use crate::woodpecker::model::WirePipeline;
+    use crate::domain::{Pipeline, Tree};
+    use crate::woodpecker::model::{tree, WirePipeline};
     use crate::woodpecker::pipeline_json_line;
 
-    fn read(w: WirePipeline) -> (Option<String>, Option<Pipeline>) {
-        (w.repo.as_ref().map(|r| r.to_string()), w.into_domain())
+    fn read(mut w: WirePipeline) -> (Option<String>, Option<Pipeline>, Option<Tree>) {
+        let tree = w.workflows.take().map(tree);
+        (
+            w.repo.as_ref().map(|r| r.to_string()),
+            w.into_domain(),
+            tree,
+        )
     }
 
     /// The keys read, and one that is not.
@@ -602,7 +683,7 @@ mod agrees_with_serde {
             if let Some(scanned) = scan_line(&line) {
                 let serde = serde_json::from_str::<WirePipeline>(&line);
                 prop_assert!(serde.is_ok(), "scanned, but serde says {:?}: {}", serde.err(), line);
-                prop_assert_eq!(read(scanned), read(serde.unwrap()), "{}", line);
+                prop_assert_eq!(read(scanned.into_wire()), read(serde.unwrap()), "{}", line);
             }
         }
     }
@@ -651,7 +732,7 @@ mod agrees_with_serde {
             if let Some(scanned) = scan_line(&line) {
                 let serde = serde_json::from_str::<WirePipeline>(&line);
                 prop_assert!(serde.is_ok(), "scanned, but serde says {:?}: {}", serde.err(), line);
-                prop_assert_eq!(read(scanned), read(serde.unwrap()), "{}", line);
+                prop_assert_eq!(read(scanned.into_wire()), read(serde.unwrap()), "{}", line);
             }
         }
     }
@@ -677,7 +758,7 @@ mod agrees_with_serde {
             // By the literal reader, not the one for any order.
             let scanned = exported(line).unwrap_or_else(|| panic!("not scanned: {line}"));
             let serde = serde_json::from_str::<WirePipeline>(line).unwrap();
-            assert_eq!(read(scanned), read(serde), "{line}");
+            assert_eq!(read(scanned.into_wire()), read(serde), "{line}");
         }
     }
 }
