@@ -11,6 +11,8 @@ use std::collections::HashMap;
 use std::hash::BuildHasher;
 
 use foldhash::fast::RandomState;
+
+use super::short_text::same;
 use std::sync::{Arc, Mutex, OnceLock};
 
 #[derive(Debug)]
@@ -21,7 +23,8 @@ struct Pair {
 
 impl Pair {
     fn is(&self, branch: &str, deploy_to: &str) -> bool {
-        &*self.branch == branch && &*self.deploy_to == deploy_to
+        same(self.branch.as_bytes(), branch.as_bytes())
+            && same(self.deploy_to.as_bytes(), deploy_to.as_bytes())
     }
 }
 
@@ -125,15 +128,16 @@ fn table() -> &'static Mutex<Table> {
     TABLE.get_or_init(Mutex::default)
 }
 
-/// The pairs this thread interned last, one per slot of a small
-/// direct-mapped cache: rows of one history mostly repeat a few pairs, and
-/// a hit here takes no lock. Bounded, so it keeps few pairs from a sweep.
+/// The pairs this thread interned last, one per slot of a direct-mapped
+/// cache: rows of one history mostly repeat a few pairs (a few hundred with
+/// feature branches), and a hit here takes no lock. Bounded (8 KiB), so it
+/// keeps few pairs from a sweep.
 struct Recent {
     slots: [Option<Labels>; RECENT_SLOTS],
     hasher: RandomState,
 }
 
-const RECENT_SLOTS: usize = 64;
+const RECENT_SLOTS: usize = 1024;
 
 impl Recent {
     fn slot(&self, branch: &str, deploy_to: &str) -> usize {

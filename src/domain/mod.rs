@@ -14,6 +14,7 @@ pub mod pipeline;
 pub mod repo_name;
 pub mod series;
 pub mod settings;
+pub(crate) mod short_text;
 pub mod stats;
 pub mod summary;
 pub mod words;

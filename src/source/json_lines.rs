@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 
+use crate::domain::short_text::same;
 use crate::domain::{Pipeline, Tree, Trees};
 use crate::woodpecker::parse_export_line;
 
@@ -194,7 +195,7 @@ fn parse_chunk<'a>(text: &'a str, keep_tree: KeepTree) -> Result<Chunk<'a>, BadL
         }
         let (repo, p, tree) = parse_export_line(line, keep_tree).map_err(|m| BadLine(i + 1, m))?;
         let run = match chunk.runs.last_mut() {
-            Some(run) if run.repo == repo => run,
+            Some(run) if same(run.repo.as_bytes(), repo.as_bytes()) => run,
             _ => {
                 // Runs are mostly whole repos of similar size: start at the
                 // last one's, not at 1 and a dozen copies while doubling.

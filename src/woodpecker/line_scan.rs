@@ -17,6 +17,7 @@ use std::borrow::Cow;
 use serde::de::IgnoredAny;
 
 use super::model::{WirePipeline, WireStep, WireWorkflow};
+use crate::domain::short_text;
 
 /// A line read: the wire model, and for a line in the export's own shape
 /// the text of its workflow tree, checked but not read (a report keeps
@@ -366,25 +367,13 @@ impl<'a> Cursor<'a> {
         Some(s)
     }
 
-    /// Reads `"word"` if that is what is next. Compared word by word, not
-    /// by a call to `memcmp`: keys are short, and that call was a sixth of
-    /// what reading a line cost.
+    /// Reads `"word"` if that is what is next.
     fn quoted(&mut self, word: &str) -> bool {
         let (w, n) = (word.as_bytes(), word.len());
         let Some(t) = self.text.as_bytes().get(self.at..self.at + n + 2) else {
             return false;
         };
-        let t = &t[1..=n];
-        let w4 = |s: &[u8], i: usize| u32::from_le_bytes([s[i], s[i + 1], s[i + 2], s[i + 3]]);
-        let w8 = |s: &[u8], i: usize| u64::from_le_bytes(s[i..i + 8].try_into().expect("8 bytes"));
-        let same = match n {
-            0..=3 => t == w,
-            // Two overlapping words cover the rest.
-            4..=7 => w4(t, 0) == w4(w, 0) && w4(t, n - 4) == w4(w, n - 4),
-            _ => (0..n / 8).all(|i| w8(t, 8 * i) == w8(w, 8 * i)) && w8(t, n - 8) == w8(w, n - 8),
-        };
-        let bytes = self.text.as_bytes();
-        let hit = same && bytes[self.at] == b'"' && bytes[self.at + n + 1] == b'"';
+        let hit = t[0] == b'"' && t[n + 1] == b'"' && short_text::same(&t[1..=n], w);
         if hit {
             self.at += n + 2;
         }
