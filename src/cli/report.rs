@@ -4,6 +4,7 @@
 use std::io::Write;
 
 use chrono::{TimeZone, Utc};
+use serde::{Serialize, Serializer};
 use serde_json::{json, Value};
 
 use super::args::{Format, ReportArgs};
@@ -332,23 +333,59 @@ fn incident_table(rows: &[IncidentRow]) -> Vec<(&'static str, Values)> {
 }
 
 fn write_json(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
-    let object = |table: &[(&str, Values)], i: usize| -> Value {
-        Value::Object(
-            table
-                .iter()
-                .map(|(name, v)| (name.to_string(), json_cell(v, i)))
-                .collect(),
-        )
+    // Fields in name order, as the report has always written them.
+    #[derive(Serialize)]
+    struct Doc<'a> {
+        incidents: Rows<'a>,
+        notices: &'a [String],
+        range: Range,
+        summary: Row<'a>,
+    }
+    #[derive(Serialize)]
+    struct Range {
+        from: i64,
+        to: i64,
+    }
+    let (incidents, summary) = (
+        by_name(incident_table(report.incidents)),
+        by_name(summary_table(report.summary)),
+    );
+    let doc = Doc {
+        incidents: Rows(&incidents, report.incidents.len()),
+        notices: &report.notices,
+        range: Range {
+            from: report.range.from,
+            to: report.range.to,
+        },
+        summary: Row(&summary, 0),
     };
-    let incidents = incident_table(report.incidents);
-    let doc = json!({
-        "range": {"from": report.range.from, "to": report.range.to},
-        "summary": object(&summary_table(report.summary), 0),
-        "notices": report.notices,
-        "incidents": (0..report.incidents.len()).map(|i| object(&incidents, i)).collect::<Vec<_>>(),
-    });
     serde_json::to_writer_pretty(&mut *out, &doc)?;
     writeln!(out)
+}
+
+/// A table's columns sorted by name: a row's keys are written in order.
+fn by_name(mut table: Vec<(&'static str, Values)>) -> Vec<(&'static str, Values)> {
+    table.sort_unstable_by_key(|(name, _)| *name);
+    table
+}
+
+/// Row `.1` of a table as a JSON object, written as it is serialised
+/// rather than built first (a report may hold thousands of incidents).
+struct Row<'a>(&'a [(&'static str, Values)], usize);
+
+impl Serialize for Row<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(name, v)| (name, json_cell(v, self.1))))
+    }
+}
+
+/// The first `.1` rows of a table.
+struct Rows<'a>(&'a [(&'static str, Values)], usize);
+
+impl Serialize for Rows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq((0..self.1).map(|i| Row(self.0, i)))
+    }
 }
 
 fn write_csv(out: &mut dyn Write, report: &Report) -> std::io::Result<()> {
