@@ -10,7 +10,7 @@ use std::io::{ErrorKind, Read};
 
 use crate::domain::short_text::same;
 use crate::domain::{Pipeline, Tree, Trees};
-use crate::woodpecker::parse_export_line;
+use crate::woodpecker::{parse_export_line, parse_exported_line};
 
 /// How much input is parsed at a time.
 const BLOCK: usize = 8 << 20;
@@ -188,12 +188,30 @@ fn parse_chunk<'a>(text: &'a str, keep_tree: KeepTree) -> Result<Chunk<'a>, BadL
         lines: 0,
         runs: Vec::new(),
     };
-    for (i, line) in text.lines().enumerate() {
-        chunk.lines = i + 1;
-        if line.trim().is_empty() {
+    let mut rest = text;
+    while !rest.is_empty() {
+        chunk.lines += 1;
+        let n = chunk.lines;
+        // The export's own lines are read where they stand; any other is
+        // cut at its line break first.
+        let (read, len) = match parse_exported_line(rest, keep_tree) {
+            Some((read, len)) => (Some(read), len),
+            None => {
+                let len = rest.find('\n').unwrap_or(rest.len());
+                let line = &rest[..len];
+                let line = line.strip_suffix('\r').unwrap_or(line);
+                let read = if line.trim().is_empty() {
+                    None
+                } else {
+                    Some(parse_export_line(line, keep_tree).map_err(|m| BadLine(n, m))?)
+                };
+                (read, len)
+            }
+        };
+        rest = rest.get(len + 1..).unwrap_or("");
+        let Some((repo, p, tree)) = read else {
             continue;
-        }
-        let (repo, p, tree) = parse_export_line(line, keep_tree).map_err(|m| BadLine(i + 1, m))?;
+        };
         let run = match chunk.runs.last_mut() {
             Some(run) if same(run.repo.as_bytes(), repo.as_bytes()) => run,
             _ => {

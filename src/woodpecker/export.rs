@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use serde::{Deserialize, Serialize};
 
-use super::line_scan::{read_tree, scan_line, Scanned};
+use super::line_scan::{exported_prefix, read_tree, scan_line, Scanned};
 use super::model::{tree, WirePipeline};
 use crate::domain::{Commit, Pipeline, Step, Tree, Workflow};
 
@@ -22,6 +22,10 @@ pub fn parse_pipeline_json(value: serde_json::Value) -> Result<(Pipeline, Option
     Ok((p, workflows.map(tree)))
 }
 
+/// A line of an export read: the repository it names, the pipeline and
+/// its workflow tree when kept.
+pub(crate) type ExportLine<'a> = (Cow<'a, str>, Pipeline, Option<Tree>);
+
 /// One line of an export: the repository it names (trimmed), the pipeline,
 /// and its workflow tree only when `keep_tree` says the
 /// pipeline needs it (a report without deploy steps reads none). A line
@@ -34,7 +38,7 @@ pub fn parse_pipeline_json(value: serde_json::Value) -> Result<(Pipeline, Option
 pub(crate) fn parse_export_line<'a>(
     line: &'a str,
     keep_tree: &dyn Fn(&Pipeline) -> bool,
-) -> Result<(Cow<'a, str>, Pipeline, Option<Tree>), String> {
+) -> Result<ExportLine<'a>, String> {
     let scanned = scan_line(line).or_else(|| {
         let wire = serde_json::from_str::<WirePipeline>(line).ok()?;
         Some(Scanned {
@@ -42,27 +46,50 @@ pub(crate) fn parse_export_line<'a>(
             tree_text: None,
         })
     });
-    if let Some(Scanned {
-        mut wire,
-        tree_text,
-    }) = scanned
-    {
-        let repo = wire.repo.take().map(trimmed).filter(|r| !r.is_empty());
-        let workflows = wire.workflows.take();
-        if let (Some(repo), Some(p)) = (repo, wire.into_domain()) {
-            let tree = keep_tree(&p)
-                .then(|| workflows.or_else(|| tree_text.map(read_tree)))
-                .flatten()
-                .map(tree);
-            return Ok((repo, p, tree));
-        }
+    if let Some(read) = scanned.and_then(|s| from_scanned(s, keep_tree)) {
+        return Ok(read);
     }
     let (repo, p, tree) = parse_tree_line(line)?;
     let tree = tree.filter(|_| keep_tree(&p));
     Ok((repo, p, tree))
 }
 
-fn parse_tree_line(line: &str) -> Result<(Cow<'_, str>, Pipeline, Option<Tree>), String> {
+/// The first line of `text` and its length, when it is a line exactly as
+/// `export` writes it (ended by a line feed or by `text`): read in place,
+/// without a search for its end first. `None` leaves the line to
+/// [`parse_export_line`].
+pub(crate) fn parse_exported_line<'a>(
+    text: &'a str,
+    keep_tree: &dyn Fn(&Pipeline) -> bool,
+) -> Option<(ExportLine<'a>, usize)> {
+    let (scanned, len) = exported_prefix(text)?;
+    if !matches!(text.as_bytes().get(len), None | Some(b'\n')) {
+        return None;
+    }
+    Some((from_scanned(scanned, keep_tree)?, len))
+}
+
+/// A scanned line's repository (trimmed), pipeline and kept tree; `None`
+/// when it names no repository or no valid number.
+fn from_scanned<'a>(
+    scanned: Scanned<'a>,
+    keep_tree: &dyn Fn(&Pipeline) -> bool,
+) -> Option<ExportLine<'a>> {
+    let Scanned {
+        mut wire,
+        tree_text,
+    } = scanned;
+    let repo = wire.repo.take().map(trimmed).filter(|r| !r.is_empty())?;
+    let workflows = wire.workflows.take();
+    let p = wire.into_domain()?;
+    let tree = keep_tree(&p)
+        .then(|| workflows.or_else(|| tree_text.map(read_tree)))
+        .flatten()
+        .map(tree);
+    Some((repo, p, tree))
+}
+
+fn parse_tree_line(line: &str) -> Result<ExportLine<'_>, String> {
     let value: serde_json::Value =
         serde_json::from_str(line).map_err(|e| format!("not JSON ({e})"))?;
     let repo = value

@@ -41,7 +41,8 @@ impl<'a> Scanned<'a> {
 
 /// `line` as the wire model, or `None` when it is not in the plain shape.
 pub(super) fn scan_line(line: &str) -> Option<Scanned<'_>> {
-    exported(line).or_else(|| {
+    let exported = exported_prefix(line).filter(|&(_, len)| len == line.len());
+    exported.map(|(scanned, _)| scanned).or_else(|| {
         any_order(line).map(|wire| Scanned {
             wire,
             tree_text: None,
@@ -56,11 +57,12 @@ pub(super) fn read_tree(text: &str) -> Vec<WireWorkflow<'_>> {
         .expect("the tree was checked as the line was scanned")
 }
 
-/// A line exactly as `export` writes it: its keys in its order, without
-/// space or `null`. Read by literals, not key by key: most lines read are
-/// these.
-fn exported(line: &str) -> Option<Scanned<'_>> {
-    let mut c = Cursor { text: line, at: 0 };
+/// A line exactly as `export` writes it at the start of `text`, and its
+/// length: its keys in its order, without space or `null`. Read by
+/// literals, not key by key: most lines read are these. Where the line
+/// ends is found by reading it, not by a search beforehand.
+pub(super) fn exported_prefix(text: &str) -> Option<(Scanned<'_>, usize)> {
+    let mut c = Cursor { text, at: 0 };
     let wire = WirePipeline {
         repo: Some(c.text_after(r#"{"repo":"#)?),
         number: c.integer_after(r#","number":"#)?,
@@ -83,12 +85,12 @@ fn exported(line: &str) -> Option<Scanned<'_>> {
                 c.at = start;
                 c.list(Cursor::workflow)?;
             }
-            Some(&line[start..c.at])
+            Some(&text[start..c.at])
         }
         None => None,
     };
     c.word("}")?;
-    (c.at == line.len()).then_some(Scanned { wire, tree_text })
+    Some((Scanned { wire, tree_text }, c.at))
 }
 
 /// A line of plain values, its keys in any order and spaced any way.
@@ -541,7 +543,7 @@ mod tests {
 mod agrees_with_serde {
     use proptest::prelude::*;
 
-    use super::{exported, scan_line, PIPELINE, STEP};
+    use super::{exported_prefix, scan_line, PIPELINE, STEP};
     use crate::domain::{Pipeline, Tree};
     use crate::woodpecker::model::{tree, WirePipeline};
     use crate::woodpecker::pipeline_json_line;
@@ -745,7 +747,9 @@ mod agrees_with_serde {
         assert!(lines.iter().any(|l| l.contains("\"workflows\":[{")));
         for line in &lines {
             // By the literal reader, not the one for any order.
-            let scanned = exported(line).unwrap_or_else(|| panic!("not scanned: {line}"));
+            let (scanned, len) =
+                exported_prefix(line).unwrap_or_else(|| panic!("not scanned: {line}"));
+            assert_eq!(len, line.len());
             let serde = serde_json::from_str::<WirePipeline>(line).unwrap();
             assert_eq!(read(scanned.into_wire()), read(serde), "{line}");
         }

@@ -23,7 +23,7 @@ pub use config::{CacheConfig, ClientConfig, SharedSlot, StoreSlot, Token};
 pub use counters::Counters;
 pub use deadline::Deadline;
 pub use error::Error;
-pub(crate) use export::parse_export_line;
+pub(crate) use export::{parse_export_line, parse_exported_line};
 pub use export::{parse_pipeline_json, pipeline_json_line};
 pub use model::{FeedMark, Repo};
 pub use version::ServerVersion;
