@@ -276,6 +276,54 @@ mod tests {
         }
     }
 
+    /// The export's own lines, read where they stand, against each line
+    /// cut first and read alone: with line feeds and CRLFs, blank lines,
+    /// no break at the end, and a bad line in the export's shape.
+    #[test]
+    fn exported_lines_read_in_place_as_each_line_alone() {
+        let mut text = String::new();
+        for (i, r) in crate::source::demo::demo_history(1_780_272_000)
+            .iter()
+            .enumerate()
+        {
+            for (j, p) in r.pipelines.iter().enumerate() {
+                let line =
+                    crate::woodpecker::pipeline_json_line(r.full_name, p, r.trees.get(&p.number()));
+                text.push_str(&line);
+                text.push_str(match (i + j) % 5 {
+                    0 => "\r\n",
+                    1 => "\n\n",
+                    _ => "\n",
+                });
+            }
+        }
+        let text = text.trim_end();
+        let mut alone: Vec<(String, Vec<Pipeline>, Trees)> = Vec::new();
+        for line in text.lines().filter(|l| !l.trim().is_empty()) {
+            let (repo, p, tree) = parse_export_line(line, &|_| true).unwrap();
+            if alone.last().is_none_or(|(r, _, _)| *r != repo) {
+                alone.push((repo.into_owned(), Vec::new(), Trees::default()));
+            }
+            let (_, pipelines, trees) = alone.last_mut().unwrap();
+            trees.extend(tree.map(|t| (p.number(), t)));
+            pipelines.push(p);
+        }
+        alone.sort_by(|a, b| a.0.cmp(&b.0));
+        assert!(alone.iter().any(|(_, _, t)| !t.is_empty()));
+        let read = read_json_lines(text.as_bytes(), "h.jsonl", &|_| true).unwrap();
+        assert_eq!(read, alone);
+
+        let n = text.lines().count() * 2 / 3;
+        let line = text.lines().nth(n - 1).unwrap();
+        let number = format!(
+            r#","number":{},"#,
+            parse_export_line(line, &|_| true).unwrap().1.number()
+        );
+        let bad = text.replacen(line, &line.replacen(&number, r#","number":0,"#, 1), 1);
+        let e = read_json_lines(bad.as_bytes(), "h.jsonl", &|_| true).unwrap_err();
+        assert!(e.starts_with(&format!("h.jsonl, line {n}: ")), "{e}");
+    }
+
     #[test]
     fn chunks_hold_whole_lines_and_all_the_text() {
         let text = "aaaa\nbb\n\ncccccc\nd\ne";
