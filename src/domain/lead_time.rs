@@ -164,12 +164,17 @@ impl<'a> RepoLog<'a> {
         }
         pipelines.dedup_by_key(|p| p.number());
         let mut branch_ids: HashMap<&str, u32> = HashMap::new();
+        // A branch's id by the pipeline's interned labels: its name is
+        // hashed once per labels, not once per pipeline.
+        let mut by_labels: HashMap<usize, u32> = HashMap::new();
         let mut changes: Vec<Vec<(u64, i64)>> = Vec::new();
         let rows = pipelines
             .into_iter()
             .map(|p| {
-                let next = branch_ids.len() as u32;
-                let branch = *branch_ids.entry(p.branch()).or_insert(next);
+                let branch = *by_labels.entry(p.labels_identity()).or_insert_with(|| {
+                    let next = branch_ids.len() as u32;
+                    *branch_ids.entry(p.branch()).or_insert(next)
+                });
                 if branch as usize == changes.len() {
                     changes.push(Vec::new());
                 }

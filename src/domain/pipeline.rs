@@ -316,6 +316,12 @@ impl Pipeline {
         self.labels.branch()
     }
 
+    /// The same for pipelines of one (branch, target) pair, mostly: see
+    /// [`Labels::identity`].
+    pub(crate) fn labels_identity(&self) -> usize {
+        self.labels.identity()
+    }
+
     /// Deployment target; empty unless the event is `deployment`.
     pub fn deploy_to(&self) -> &str {
         self.labels.deploy_to()
