@@ -667,15 +667,26 @@ mod agrees_with_serde {
             })
     }
 
+    /// Whatever the scanner reads of `line`, serde reads the same.
+    fn agrees(line: &str) -> Result<(), TestCaseError> {
+        if let Some(scanned) = scan_line(line) {
+            let serde = serde_json::from_str::<WirePipeline>(line);
+            prop_assert!(
+                serde.is_ok(),
+                "scanned, but serde says {:?}: {}",
+                serde.err(),
+                line
+            );
+            prop_assert_eq!(read(scanned.into_wire()), read(serde.unwrap()), "{}", line);
+        }
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(2000))]
         #[test]
         fn what_it_reads_serde_reads_the_same(line in line()) {
-            if let Some(scanned) = scan_line(&line) {
-                let serde = serde_json::from_str::<WirePipeline>(&line);
-                prop_assert!(serde.is_ok(), "scanned, but serde says {:?}: {}", serde.err(), line);
-                prop_assert_eq!(read(scanned.into_wire()), read(serde.unwrap()), "{}", line);
-            }
+            agrees(&line)?;
         }
     }
 
@@ -720,11 +731,7 @@ mod agrees_with_serde {
 
         #[test]
         fn a_damaged_export_line_reads_as_serde_reads_it(line in damaged_line()) {
-            if let Some(scanned) = scan_line(&line) {
-                let serde = serde_json::from_str::<WirePipeline>(&line);
-                prop_assert!(serde.is_ok(), "scanned, but serde says {:?}: {}", serde.err(), line);
-                prop_assert_eq!(read(scanned.into_wire()), read(serde.unwrap()), "{}", line);
-            }
+            agrees(&line)?;
         }
     }
 
