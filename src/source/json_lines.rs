@@ -324,6 +324,18 @@ mod tests {
         assert!(e.starts_with(&format!("h.jsonl, line {n}: ")), "{e}");
     }
 
+    /// A pipeline written across two lines is two bad lines, however
+    /// much of it the reader for the export's own shape could read.
+    #[test]
+    fn a_pipeline_across_lines_is_refused_at_its_first_line() {
+        let head = r#"{"repo":"o/r","number":1,"status":"success","event":"push","branch":"main","deploy_to":"","parent":0,"commit":"c","created":1,"started":1,"finished":2,"workflows":"#;
+        for tail in ["[\n]}", "[{\"name\":\"w\",\n\"state\":\"x\"}]}", "[ \n ]}"] {
+            let text = format!("{head}{tail}\n{head}[]}}");
+            let e = read_json_lines(text.as_bytes(), "h.jsonl", &|_| true).unwrap_err();
+            assert!(e.starts_with("h.jsonl, line 1: "), "{tail}: {e}");
+        }
+    }
+
     #[test]
     fn chunks_hold_whole_lines_and_all_the_text() {
         let text = "aaaa\nbb\n\ncccccc\nd\ne";

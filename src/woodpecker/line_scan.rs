@@ -81,9 +81,16 @@ pub(super) fn exported_prefix(text: &str) -> Option<(Scanned<'_>, usize)> {
         Some(()) => {
             let start = c.at;
             if c.exported_tree().is_none() {
-                // A tree of another shape: checked by the reader for any.
-                c.at = start;
-                c.list(Cursor::workflow)?;
+                // A tree of another shape: checked by the reader for any,
+                // within this line (it skips line breaks as space, and
+                // `text` may hold the lines after this one).
+                let end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+                let mut line = Cursor {
+                    text: &text[..end],
+                    at: start,
+                };
+                line.list(Cursor::workflow)?;
+                c.at = line.at;
             }
             Some(&text[start..c.at])
         }
