@@ -9,7 +9,7 @@ mod labels;
 pub mod lead_time;
 pub mod lookback;
 pub mod pairing;
-mod parts;
+pub(crate) mod parts;
 pub mod pipeline;
 pub mod repo_name;
 pub mod series;

@@ -49,7 +49,8 @@ pub(crate) fn map_parts<T: Send, R: Send>(
     })
 }
 
-fn cores() -> usize {
+/// How many threads work may be split across.
+pub(crate) fn cores() -> usize {
     // Asked once: the answer reads cgroup files on Linux.
     static CORES: OnceLock<usize> = OnceLock::new();
     *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()))

@@ -8,6 +8,7 @@ use std::borrow::Cow;
 use std::collections::HashMap;
 use std::io::{ErrorKind, Read};
 
+use crate::domain::parts::cores;
 use crate::domain::short_text::same;
 use crate::domain::{Pipeline, Tree, Trees};
 use crate::woodpecker::{parse_export_line, parse_exported_line};
@@ -28,7 +29,7 @@ pub(crate) fn read_json_lines(
     origin: &str,
     keep_tree: KeepTree,
 ) -> Result<Vec<(String, Vec<Pipeline>, Trees)>, String> {
-    let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let cores = cores();
     let unreadable = |e: std::io::Error| format!("cannot read {origin}: {e}");
     let mut repos = Repos::default();
     let mut buf: Vec<u8> = Vec::with_capacity(BLOCK);

@@ -238,33 +238,36 @@ impl<'a> Cursor<'a> {
     /// A workflow tree exactly as `export` writes it, checked, not read:
     /// what the reader for any shape would read.
     fn exported_tree(&mut self) -> Option<()> {
+        self.exported_list(|c| {
+            c.exported_unit()?;
+            c.word(r#","children":"#)?;
+            c.exported_list(|c| {
+                c.exported_unit()?;
+                c.eat(b'}')
+            })?;
+            c.eat(b'}')
+        })
+    }
+
+    /// A list as `export` writes it: `[`, items read by `item` between
+    /// commas, `]`, no space (space would let it run past the line).
+    fn exported_list(&mut self, mut item: impl FnMut(&mut Self) -> Option<()>) -> Option<()> {
         self.eat(b'[')?;
         if self.eat(b']').is_some() {
             return Some(());
         }
         loop {
-            self.exported_unit(r#"{"name":"#)?;
-            self.word(r#","children":["#)?;
-            if self.eat(b']').is_none() {
-                loop {
-                    self.exported_unit(r#"{"name":"#)?;
-                    self.eat(b'}')?;
-                    if self.eat(b',').is_none() {
-                        self.eat(b']')?;
-                        break;
-                    }
-                }
-            }
-            self.eat(b'}')?;
+            item(self)?;
             if self.eat(b',').is_none() {
                 return self.eat(b']');
             }
         }
     }
 
-    /// What a workflow and a step both start with: name, state and times.
-    fn exported_unit(&mut self, before_name: &str) -> Option<()> {
-        self.text_after(before_name)?;
+    /// What a workflow and a step both start with: name, state and times
+    /// (the object is left open).
+    fn exported_unit(&mut self) -> Option<()> {
+        self.text_after(r#"{"name":"#)?;
         self.text_after(r#","state":"#)?;
         self.integer_after(r#","started":"#)?;
         self.integer_after(r#","finished":"#)?;
